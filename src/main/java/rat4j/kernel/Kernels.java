@@ -1,0 +1,26 @@
+package rat4j.kernel;
+
+/**
+ * The process-wide kernel backends, chosen once. The GEMM backend defaults to the fastest available one
+ * ({@link GemmBackends#best()}), which says at start-up which it took; the CLI may choose another explicitly.
+ */
+public final class Kernels {
+    private static volatile Gemm gemm;
+
+    private Kernels() {}
+
+    public static Gemm gemm() {
+        Gemm g = gemm;
+        if (g == null) {
+            synchronized (Kernels.class) {
+                if (gemm == null) gemm = GemmBackends.best();
+                g = gemm;
+            }
+        }
+        return g;
+    }
+
+    public static void useGemm(Gemm g) {
+        gemm = g;
+    }
+}
