@@ -6,6 +6,7 @@ package rat4j.kernel;
  */
 public final class Kernels {
     private static volatile Gemm gemm;
+    private static volatile AttentionKernels attention;
 
     private Kernels() {}
 
@@ -22,5 +23,20 @@ public final class Kernels {
 
     public static void useGemm(Gemm g) {
         gemm = g;
+    }
+
+    public static AttentionKernels attention() {
+        AttentionKernels a = attention;
+        if (a == null) {
+            synchronized (Kernels.class) {
+                if (attention == null) attention = AttentionBackends.best();
+                a = attention;
+            }
+        }
+        return a;
+    }
+
+    public static void useAttention(AttentionKernels a) {
+        attention = a;
     }
 }

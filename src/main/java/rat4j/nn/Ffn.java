@@ -1,0 +1,63 @@
+package rat4j.nn;
+
+import rat4j.kernel.Parallel;
+import rat4j.tensor.Sizes;
+import rat4j.tensor.Tensor;
+
+/** The reference's FFN hidden layer: y = x + fc2(gelu(fc1(rmsnorm(x)))), no biases, exact GELU. */
+public final class Ffn implements Block {
+    private final int c, hidden;
+    private final Tensor ln, fc1, fc2; // (C), (F, C), (F... C)
+    // saved activations, N = B*T rows
+    private float[] inp;                 // (N, C) the input, by reference
+    private float[] xn, rstd, pre, act;  // (N, C), (N), (N, F), (N, F)
+    private int n;
+
+    /** @param ln (C) norm weight, fc1 (F, C), fc2 (C, F): views into the model's parameter storage */
+    public Ffn(Tensor ln, Tensor fc1, Tensor fc2) {
+        this.c = ln.dim(0);
+        this.hidden = fc1.dim(0);
+        this.ln = ln;
+        this.fc1 = fc1;
+        this.fc2 = fc2;
+    }
+
+    private void ensure(int rows) {
+        if (xn == null || xn.length < Sizes.product(rows, c)) {
+            xn = new float[Sizes.product(rows, c)];
+            rstd = new float[rows];
+            pre = new float[Sizes.product(rows, hidden)];
+            act = new float[Sizes.product(rows, hidden)];
+        }
+    }
+
+    @Override
+    public void forward(float[] inp, float[] out, int batch, int seqLen) {
+        n = Sizes.product(batch, seqLen);
+        ensure(n);
+        this.inp = inp;
+        RmsNorm.forward(xn, rstd, inp, ln.data(), ln.offset(), n, c);
+        Linear.forward(pre, xn, fc1.data(), fc1.offset(), n, c, hidden);
+        int total = n * hidden;
+        Parallel.forRange(total, 4096, (from, to) -> {
+            for (int i = from; i < to; i++) act[i] = Activations.gelu(pre[i]);
+        });
+        Linear.forward(out, act, fc2.data(), fc2.offset(), n, hidden, c);
+        int nc = n * c;
+        for (int i = 0; i < nc; i++) out[i] += inp[i]; // residual
+    }
+
+    @Override
+    public void backward(float[] dout, float[] dinp, float[] grads) {
+        int nc = n * c;
+        for (int i = 0; i < nc; i++) dinp[i] += dout[i]; // out = inp + ...
+        float[] dact = new float[Sizes.product(n, hidden)];
+        Linear.backward(dact, grads, fc2.offset(), dout, act, fc2.data(), fc2.offset(), n, hidden, c);
+        Parallel.forRange(n * hidden, 4096, (from, to) -> {
+            for (int i = from; i < to; i++) dact[i] *= Activations.geluGrad(pre[i]); // act = gelu(pre)
+        });
+        float[] dxn = new float[nc];
+        Linear.backward(dxn, grads, fc1.offset(), dact, xn, fc1.data(), fc1.offset(), n, c, hidden);
+        RmsNorm.backward(dinp, grads, ln.offset(), dxn, inp, ln.data(), ln.offset(), rstd, n, c);
+    }
+}

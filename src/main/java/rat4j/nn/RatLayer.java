@@ -1,0 +1,242 @@
+package rat4j.nn;
+
+import rat4j.kernel.AttentionKernels;
+import rat4j.kernel.Kernels;
+import rat4j.kernel.Parallel;
+import rat4j.kernel.Strided;
+import rat4j.tensor.Sizes;
+import rat4j.tensor.Tensor;
+
+/**
+ * The RAT layer (the reference's rat.py), with chunk length L, H heads of size D, G shared q/k groups:
+ * <pre>
+ *   z, x, g, q, k = split(in_proj(rmsnorm(inp)), [C, C, C, G*D, G*D])
+ *   z = sigmoid(z); g = sigmoid(g + gate_bias); q, k tiled over heads (head h uses group h mod G)
+ *   hx_t = g_t hx_{t-1} + (1 - g_t) x_t, hk_t likewise on k, both restarting at every chunk start
+ *   q, hk rotated by chunk index (inter-chunk RoPE)
+ *   att_t = softmax over {hk at the final positions of earlier chunks} + {hk_t} of (q_t . key / sqrt(D)), applied to hx
+ *   out = inp + out_proj(z * att)
+ * </pre>
+ * Any T works: a partial last chunk is the natural causal extension (the reference asserts T % L == 0).
+ */
+public final class RatLayer implements SequenceMixer {
+    private final int c, heads, d, groups, chunkLen, width; // width = 3C + 2GD, the in_proj rows
+    private final float scale;
+    private final Tensor norm, inProj, gateBias, outProj;  // (C), (3C+2GD, C), (C), (C, C)
+    private final Rope rope;
+    private float[] inp;                                   // (N, C) by reference
+    private float[] xn, rstd, proj;                        // (N, C), (N), (N, width)
+    private float[] z, g, kx, hk, kr, hv, qr, att, lse, y; // (N, C) each but lse (B, H, T)
+    private int batch, seqLen;
+
+    public RatLayer(int heads, int groups, int chunkLen, Rope rope, Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
+        this.c = norm.dim(0);
+        this.heads = heads;
+        this.d = c / heads;
+        this.groups = groups;
+        this.chunkLen = chunkLen;
+        this.width = 3 * c + 2 * groups * d;
+        this.scale = (float) (1.0 / Math.sqrt(d));
+        this.rope = rope;
+        this.norm = norm;
+        this.inProj = inProj;
+        this.gateBias = gateBias;
+        this.outProj = outProj;
+    }
+
+    private void ensure(int batch, int seqLen) {
+        int n = Sizes.product(batch, seqLen), nc = Sizes.product(n, c);
+        if (xn == null || xn.length < nc || lse.length < Sizes.product(batch, heads, seqLen)) {
+            xn = new float[nc];
+            rstd = new float[n];
+            proj = new float[Sizes.product(n, width)];
+            z = new float[nc];
+            g = new float[nc];
+            kx = new float[nc];
+            hk = new float[nc];
+            kr = new float[nc];
+            hv = new float[nc];
+            qr = new float[nc];
+            att = new float[nc];
+            y = new float[nc];
+            lse = new float[Sizes.product(batch, heads, seqLen)];
+        }
+    }
+
+    /**
+     * From projected rows (n, width): z = sigmoid(z), g = sigmoid(g + gate_bias), and q, k tiled to all heads.
+     */
+    private void prepare(float[] p, int n, float[] zOut, float[] gOut, float[] qOut, float[] kOut) {
+        float[] bias = gateBias.data();
+        int bo = gateBias.offset(), qOff = 3 * c, kOff = 3 * c + groups * d;
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int pr = i * width, r = i * c;
+                for (int j = 0; j < c; j++) {
+                    zOut[r + j] = Activations.sigmoid(p[pr + j]);
+                    gOut[r + j] = Activations.sigmoid(p[pr + 2 * c + j] + bias[bo + j]);
+                }
+                for (int h = 0; h < heads; h++) { // the reference's Tensor.repeat on the last dimension
+                    int src = (h % groups) * d;
+                    System.arraycopy(p, pr + qOff + src, qOut, r + h * d, d);
+                    System.arraycopy(p, pr + kOff + src, kOut, r + h * d, d);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void forward(float[] inp, float[] out, int batch, int seqLen) {
+        ensure(batch, seqLen);
+        int n = batch * seqLen, nc = n * c;
+        this.inp = inp;
+        this.batch = batch;
+        this.seqLen = seqLen;
+        RmsNorm.forward(xn, rstd, inp, norm.data(), norm.offset(), n, c);
+        Linear.forward(proj, xn, inProj.data(), inProj.offset(), n, c, width);
+        prepare(proj, n, z, g, qr, kx);
+        GatedScan.forward(hv, 0, c, g, 0, c, proj, c, width, batch, seqLen, c, chunkLen); // over x
+        GatedScan.forward(hk, 0, c, g, 0, c, kx, 0, c, batch, seqLen, c, chunkLen);       // over k
+        System.arraycopy(hk, 0, kr, 0, nc);
+        rope.rotate(qr, 0, c, batch, seqLen, heads, 0, chunkLen, false);
+        rope.rotate(kr, 0, c, batch, seqLen, heads, 0, chunkLen, false);
+        Kernels.attention().chunkForward(batch, seqLen, heads, d, chunkLen, scale,
+                new Strided(qr, 0, c), new Strided(kr, 0, c), new Strided(hv, 0, c), new Strided(att, 0, c), lse);
+        for (int i = 0; i < nc; i++) y[i] = z[i] * att[i];
+        Linear.forward(out, y, outProj.data(), outProj.offset(), n, c, c);
+        for (int i = 0; i < nc; i++) out[i] += inp[i];
+    }
+
+    @Override
+    public void backward(float[] dout, float[] dinp, float[] grads) {
+        int n = batch * seqLen, nc = n * c;
+        for (int i = 0; i < nc; i++) dinp[i] += dout[i]; // out = inp + ...
+        float[] dy = new float[nc];
+        Linear.backward(dy, grads, outProj.offset(), dout, y, outProj.data(), outProj.offset(), n, c, c);
+        float[] dproj = new float[Sizes.product(n, width)];
+        float[] datt = new float[nc];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                int k = i * c + j;
+                float zz = z[k];
+                dproj[i * width + j] = dy[k] * att[k] * zz * (1f - zz); // y = sigmoid(zpre) * att
+                datt[k] = dy[k] * zz;
+            }
+        }
+        float[] dq = new float[nc], dk = new float[nc], dhv = new float[nc];
+        Kernels.attention().chunkBackward(batch, seqLen, heads, d, chunkLen, scale,
+                new Strided(qr, 0, c), new Strided(kr, 0, c), new Strided(hv, 0, c), new Strided(att, 0, c), lse,
+                new Strided(datt, 0, c), new Strided(dq, 0, c), new Strided(dk, 0, c), new Strided(dhv, 0, c));
+        rope.rotate(dq, 0, c, batch, seqLen, heads, 0, chunkLen, true); // qr = R q
+        rope.rotate(dk, 0, c, batch, seqLen, heads, 0, chunkLen, true); // kr = R hk
+        float[] dg = new float[nc], dkx = new float[nc];
+        GatedScan.backward(dproj, c, width, dg, 0, c, dhv, 0, c, hv, 0, c, g, 0, c, proj, c, width, batch, seqLen, c, chunkLen);
+        GatedScan.backward(dkx, 0, c, dg, 0, c, dk, 0, c, hk, 0, c, g, 0, c, kx, 0, c, batch, seqLen, c, chunkLen);
+        int gb = gateBias.offset(), qOff = 3 * c, kOff = 3 * c + groups * d;
+        for (int i = 0; i < n; i++) {
+            int pr = i * width, r = i * c;
+            for (int j = 0; j < c; j++) {
+                float gg = g[r + j];
+                float dpre = dg[r + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
+                dproj[pr + 2 * c + j] = dpre;
+                grads[gb + j] += dpre;
+            }
+            for (int h = 0; h < heads; h++) { // q, k tiled: each group sums its heads' gradients
+                int dst = (h % groups) * d;
+                for (int e = 0; e < d; e++) {
+                    dproj[pr + qOff + dst + e] += dq[r + h * d + e];
+                    dproj[pr + kOff + dst + e] += dkx[r + h * d + e];
+                }
+            }
+        }
+        float[] dxn = new float[nc];
+        Linear.backward(dxn, grads, inProj.offset(), dproj, xn, inProj.data(), inProj.offset(), n, c, width);
+        RmsNorm.backward(dinp, grads, norm.offset(), dxn, inp, norm.data(), norm.offset(), rstd, n, c);
+    }
+
+    /**
+     * RAT's decoding state: the rotated final key and value of every completed chunk per (sequence, head), and the
+     * running (unrotated) key/value state of the current chunk. It grows by one key/value per L tokens.
+     */
+    public static final class RatCache implements Cache {
+        final float[] finalK, finalV; // (B, H, maxChunks, D)
+        final float[] runK, runV;     // (B, C)
+        final int maxChunks;
+
+        RatCache(int batch, int heads, int maxChunks, int d) {
+            this.maxChunks = maxChunks;
+            finalK = new float[Sizes.product(batch, heads, maxChunks, d)];
+            finalV = new float[finalK.length];
+            runK = new float[Sizes.product(batch, heads, d)];
+            runV = new float[runK.length];
+        }
+
+        @Override public long bytes() { return 4L * (finalK.length + finalV.length + runK.length + runV.length); }
+    }
+
+    @Override
+    public Cache newCache(int batch, int maxLen) {
+        return new RatCache(batch, heads, Math.max(1, (maxLen + chunkLen - 1) / chunkLen), d);
+    }
+
+    @Override
+    public void fillCache(Cache cache, int prefix) {
+        RatCache rc = (RatCache) cache;
+        if (prefix < 1 || prefix > seqLen) throw new IllegalArgumentException("prefill of " + prefix + " tokens after a forward of " + seqLen);
+        int done = prefix / chunkLen;
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < done; j++) {
+                int row = (b * seqLen + j * chunkLen + chunkLen - 1) * c;
+                for (int h = 0; h < heads; h++) {
+                    int dst = ((b * heads + h) * rc.maxChunks + j) * d;
+                    System.arraycopy(kr, row + h * d, rc.finalK, dst, d);
+                    System.arraycopy(hv, row + h * d, rc.finalV, dst, d);
+                }
+            }
+            int last = (b * seqLen + prefix - 1) * c;
+            System.arraycopy(hk, last, rc.runK, b * c, c);
+            System.arraycopy(hv, last, rc.runV, b * c, c);
+        }
+    }
+
+    @Override
+    public void step(float[] inp, float[] out, Cache cache, int batch, int pos) {
+        RatCache rc = (RatCache) cache;
+        int chunk = pos / chunkLen;
+        if (chunk >= rc.maxChunks) throw new IllegalStateException("RAT cache full at " + rc.maxChunks * chunkLen + " tokens");
+        boolean restart = pos % chunkLen == 0, closes = pos % chunkLen == chunkLen - 1;
+        int bc = batch * c;
+        float[] sxn = new float[bc], sproj = new float[batch * width];
+        float[] sz = new float[bc], sg = new float[bc], sq = new float[bc], sk = new float[bc], kcur = new float[bc], satt = new float[bc];
+        RmsNorm.forward(sxn, null, inp, norm.data(), norm.offset(), batch, c);
+        Linear.forward(sproj, sxn, inProj.data(), inProj.offset(), batch, c, width);
+        prepare(sproj, batch, sz, sg, sq, sk);
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < c; j++) {
+                int k = b * c + j;
+                float gv = sg[k];
+                float pk = restart ? 0f : rc.runK[k], pv = restart ? 0f : rc.runV[k];
+                rc.runK[k] = gv * pk + (1f - gv) * sk[k];
+                rc.runV[k] = gv * pv + (1f - gv) * sproj[b * width + c + j];
+            }
+        }
+        System.arraycopy(rc.runK, 0, kcur, 0, bc);
+        rope.rotate(sq, 0, c, batch, 1, heads, chunk, 1, false); // angle index = chunk
+        rope.rotate(kcur, 0, c, batch, 1, heads, chunk, 1, false);
+        float[] scratch = new float[chunk + 1];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int base = (b * heads + h) * rc.maxChunks * d, o = b * c + h * d;
+                DecodeAttention.attend(sq, o, rc.finalK, base, rc.finalV, base, null, chunk,
+                        kcur, rc.runV, o, d, scale, satt, o, scratch);
+                if (closes) {
+                    System.arraycopy(kcur, o, rc.finalK, base + chunk * d, d);
+                    System.arraycopy(rc.runV, o, rc.finalV, base + chunk * d, d);
+                }
+            }
+        }
+        for (int i = 0; i < bc; i++) satt[i] *= sz[i];
+        Linear.forward(out, satt, outProj.data(), outProj.offset(), batch, c, c);
+        for (int i = 0; i < bc; i++) out[i] += inp[i];
+    }
+}

@@ -1,0 +1,143 @@
+package rat4j.nn;
+
+import rat4j.kernel.Parallel;
+import rat4j.tensor.Sizes;
+import rat4j.tensor.Tensor;
+
+/**
+ * The reference's RNN layer, RAT's L = T limit: z, x, g = split(in_proj(rmsnorm(inp))); g = sigmoid(g + gate_bias);
+ * h_t = g_t h_{t-1} + (1 - g_t) x_t over the whole sequence; out = inp + out_proj(sigmoid(z) * h).
+ */
+public final class RnnLayer implements SequenceMixer {
+    private final int c;
+    private final Tensor norm, inProj, gateBias, outProj; // (C), (3C, C), (C), (C, C)
+    private float[] inp;                                  // (N, C) by reference
+    private float[] xn, rstd, proj, z, g, h, y;           // (N,C) (N) (N,3C) (N,C) (N,C) (N,C) (N,C)
+    private int batch, seqLen;
+
+    public RnnLayer(Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
+        this.c = norm.dim(0);
+        this.norm = norm;
+        this.inProj = inProj;
+        this.gateBias = gateBias;
+        this.outProj = outProj;
+    }
+
+    private void ensure(int rows) {
+        int nc = Sizes.product(rows, c);
+        if (xn == null || xn.length < nc) {
+            xn = new float[nc];
+            rstd = new float[rows];
+            proj = new float[Sizes.product(rows, 3 * c)];
+            z = new float[nc];
+            g = new float[nc];
+            h = new float[nc];
+            y = new float[nc];
+        }
+    }
+
+    /** z = sigmoid(proj_z), g = sigmoid(proj_g + gate_bias) for rows [0, n). */
+    private void gates(float[] projRows, float[] zOut, float[] gOut, int n) {
+        float[] bias = gateBias.data();
+        int bo = gateBias.offset();
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                for (int j = 0; j < c; j++) {
+                    zOut[i * c + j] = Activations.sigmoid(projRows[i * 3 * c + j]);
+                    gOut[i * c + j] = Activations.sigmoid(projRows[i * 3 * c + 2 * c + j] + bias[bo + j]);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void forward(float[] inp, float[] out, int batch, int seqLen) {
+        int n = Sizes.product(batch, seqLen);
+        ensure(n);
+        this.inp = inp;
+        this.batch = batch;
+        this.seqLen = seqLen;
+        RmsNorm.forward(xn, rstd, inp, norm.data(), norm.offset(), n, c);
+        Linear.forward(proj, xn, inProj.data(), inProj.offset(), n, c, 3 * c);
+        gates(proj, z, g, n);
+        GatedScan.forward(h, 0, c, g, 0, c, proj, c, 3 * c, batch, seqLen, c, Math.max(1, seqLen));
+        for (int i = 0; i < n * c; i++) y[i] = z[i] * h[i];
+        Linear.forward(out, y, outProj.data(), outProj.offset(), n, c, c);
+        for (int i = 0; i < n * c; i++) out[i] += inp[i];
+    }
+
+    @Override
+    public void backward(float[] dout, float[] dinp, float[] grads) {
+        int n = batch * seqLen, nc = n * c;
+        for (int i = 0; i < nc; i++) dinp[i] += dout[i]; // out = inp + ...
+        float[] dy = new float[nc];
+        Linear.backward(dy, grads, outProj.offset(), dout, y, outProj.data(), outProj.offset(), n, c, c);
+        float[] dproj = new float[Sizes.product(n, 3 * c)];
+        float[] dh = new float[nc];
+        float[] dg = new float[nc];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                int k = i * c + j;
+                float zz = z[k];
+                dproj[i * 3 * c + j] = dy[k] * h[k] * zz * (1f - zz); // y = sigmoid(zpre) * h
+                dh[k] = dy[k] * zz;
+            }
+        }
+        // the x slice of dproj receives du directly
+        GatedScan.backward(dproj, c, 3 * c, dg, 0, c, dh, 0, c, h, 0, c, g, 0, c, proj, c, 3 * c,
+                batch, seqLen, c, Math.max(1, seqLen));
+        int gb = gateBias.offset();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < c; j++) {
+                float gg = g[i * c + j];
+                float dpre = dg[i * c + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
+                dproj[i * 3 * c + 2 * c + j] = dpre;
+                grads[gb + j] += dpre;
+            }
+        }
+        float[] dxn = new float[nc];
+        Linear.backward(dxn, grads, inProj.offset(), dproj, xn, inProj.data(), inProj.offset(), n, c, 3 * c);
+        RmsNorm.backward(dinp, grads, norm.offset(), dxn, inp, norm.data(), norm.offset(), rstd, n, c);
+    }
+
+    /** The RNN's whole context is its state h (B, C). */
+    public static final class RnnCache implements Cache {
+        final float[] h;
+        RnnCache(int batch, int c) { h = new float[Sizes.product(batch, c)]; }
+        public float[] state() { return h; }
+        @Override public long bytes() { return 4L * h.length; }
+    }
+
+    @Override
+    public Cache newCache(int batch, int maxLen) {
+        return new RnnCache(batch, c);
+    }
+
+    @Override
+    public void fillCache(Cache cache, int prefix) {
+        RnnCache rc = (RnnCache) cache;
+        if (prefix < 1 || prefix > seqLen) throw new IllegalArgumentException("prefill of " + prefix + " tokens after a forward of " + seqLen);
+        for (int b = 0; b < batch; b++) System.arraycopy(h, (b * seqLen + prefix - 1) * c, rc.h, b * c, c);
+    }
+
+    @Override
+    public void step(float[] inp, float[] out, Cache cache, int batch, int pos) {
+        RnnCache rc = (RnnCache) cache;
+        float[] sxn = new float[batch * c], sproj = new float[batch * 3 * c], sz = new float[batch * c], sg = new float[batch * c];
+        RmsNorm.forward(sxn, null, inp, norm.data(), norm.offset(), batch, c);
+        Linear.forward(sproj, sxn, inProj.data(), inProj.offset(), batch, c, 3 * c);
+        gates(sproj, sz, sg, batch);
+        float[] sy = new float[batch * c];
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < c; j++) {
+                int k = b * c + j;
+                float prev = pos == 0 ? 0f : rc.h[k];
+                float hv = sg[k] * prev + (1f - sg[k]) * sproj[b * 3 * c + c + j];
+                rc.h[k] = hv;
+                sy[k] = sz[k] * hv;
+            }
+        }
+        Linear.forward(out, sy, outProj.data(), outProj.offset(), batch, c, c);
+        for (int i = 0; i < batch * c; i++) out[i] += inp[i];
+    }
+}
