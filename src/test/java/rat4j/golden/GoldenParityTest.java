@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GoldenParityTest {
     static final double RTOL = 1e-4;
 
-    static { rat4j.kernel.Kernels.useAttention(new TmpNaiveAttention()); }
+    static { rat4j.kernel.Kernels.useAttention(new rat4j.kernel.TmpNaiveAttention()); }
 
     static ModelConfig configOf(JsonNode oc) {
         return new ModelConfig(oc.get("vocab_size").asInt(), oc.get("d_model").asInt(), oc.get("num_layers").asInt(),

@@ -1,10 +1,10 @@
-package rat4j.golden;
+package rat4j.kernel;
 
-import rat4j.kernel.AttentionKernels;
-import rat4j.kernel.Strided;
+
+
 
 /** Temporary: plain-loop attention until the kernel package's references land. */
-final class TmpNaiveAttention implements AttentionKernels {
+public final class TmpNaiveAttention implements AttentionKernels {
     public String name() { return "tmp"; }
 
     interface Visible { boolean[] keys(int t); } // which key positions query t sees; key index seqLen = own

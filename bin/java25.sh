@@ -1,0 +1,23 @@
+# Sourced by rat4j's scripts: exports JAVA_HOME pointing at a JDK 25 or newer, or exits with a one-line hint.
+# The machine's default java may be older (17 here), so we never trust PATH blindly.
+rat4j_java_major() { "$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
+rat4j_find_jdk() {
+  local c
+  for c in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25* /usr/lib/jvm/*25* /usr/lib/jvm/*; do
+    [ -n "$c" ] && [ -x "$c/bin/javac" ] || continue
+    local v; v=$(rat4j_java_major "$c")
+    if [ -n "$v" ] && [ "$v" -ge 25 ]; then echo "$c"; return 0; fi
+  done
+  if command -v javac >/dev/null 2>&1; then
+    c=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+    local v; v=$(rat4j_java_major "$c")
+    if [ -n "$v" ] && [ "$v" -ge 25 ]; then echo "$c"; return 0; fi
+  fi
+  return 1
+}
+if ! JAVA_HOME=$(rat4j_find_jdk); then
+  echo "rat4j: error: no JDK 25+ found (looked at \$JAVA_HOME and /usr/lib/jvm); install Temurin 25 or set JAVA_HOME" >&2
+  exit 1
+fi
+export JAVA_HOME
+export PATH="$JAVA_HOME/bin:$PATH"
