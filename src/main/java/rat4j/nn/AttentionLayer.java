@@ -21,6 +21,7 @@ public final class AttentionLayer implements SequenceMixer {
     private final Rope rope;
     private float[] inp;                        // (N, C) by reference
     private float[] xn, rstd, proj, att, lse;   // (N,C) (N) (N,3C: v | q rotated | k rotated) (N,C) (B,H,T)
+    private float[] datt, dproj, dxn; // backward scratch, reused
     private int batch, seqLen;
 
     public AttentionLayer(int heads, int window, Rope rope, Tensor norm, Tensor inProj, Tensor outProj) {
@@ -62,23 +63,23 @@ public final class AttentionLayer implements SequenceMixer {
                 new Strided(proj, c, 3 * c), new Strided(proj, 2 * c, 3 * c), new Strided(proj, 0, 3 * c),
                 new Strided(att, 0, c), lse);
         Linear.forward(out, att, outProj.data(), outProj.offset(), n, c, c);
-        for (int i = 0; i < n * c; i++) out[i] += inp[i];
+        Buffers.addInto(out, inp, n * c);
     }
 
     @Override
     public void backward(float[] dout, float[] dinp, float[] grads) {
         int n = batch * seqLen, nc = n * c;
-        for (int i = 0; i < nc; i++) dinp[i] += dout[i]; // out = inp + ...
-        float[] datt = new float[nc];
+        Buffers.addInto(dinp, dout, nc); // out = inp + ...
+        datt = Buffers.zeroed(datt, nc);
         Linear.backward(datt, grads, outProj.offset(), dout, att, outProj.data(), outProj.offset(), n, c, c);
-        float[] dproj = new float[Sizes.product(n, 3 * c)]; // v | q | k
+        dproj = Buffers.zeroed(dproj, Sizes.product(n, 3 * c)); // v | q | k
         Kernels.attention().causalBackward(batch, seqLen, heads, d, window, scale,
                 new Strided(proj, c, 3 * c), new Strided(proj, 2 * c, 3 * c), new Strided(proj, 0, 3 * c),
                 new Strided(att, 0, c), lse, new Strided(datt, 0, c),
                 new Strided(dproj, c, 3 * c), new Strided(dproj, 2 * c, 3 * c), new Strided(dproj, 0, 3 * c));
         rope.rotate(dproj, c, 3 * c, batch, seqLen, heads, 0, 1, true);     // q = R q0
         rope.rotate(dproj, 2 * c, 3 * c, batch, seqLen, heads, 0, 1, true); // k = R k0
-        float[] dxn = new float[nc];
+        dxn = Buffers.zeroed(dxn, nc);
         Linear.backward(dxn, grads, inProj.offset(), dproj, xn, inProj.data(), inProj.offset(), n, c, 3 * c);
         RmsNorm.backward(dinp, grads, norm.offset(), dxn, inp, norm.data(), norm.offset(), rstd, n, c);
     }
@@ -145,6 +146,6 @@ public final class AttentionLayer implements SequenceMixer {
             }
         }
         Linear.forward(out, satt, outProj.data(), outProj.offset(), batch, c, c);
-        for (int i = 0; i < batch * c; i++) out[i] += inp[i];
+        Buffers.addInto(out, inp, batch * c);
     }
 }

@@ -11,6 +11,7 @@ public final class Ffn implements Block {
     // saved activations, N = B*T rows
     private float[] inp;                 // (N, C) the input, by reference
     private float[] xn, rstd, pre, act;  // (N, C), (N), (N, F), (N, F)
+    private float[] dact, dxn;           // backward scratch: (N, F), (N, C)
     private int n;
 
     /** @param ln (C) norm weight, fc1 (F, C), fc2 (C, F): views into the model's parameter storage */
@@ -44,19 +45,19 @@ public final class Ffn implements Block {
         });
         Linear.forward(out, act, fc2.data(), fc2.offset(), n, hidden, c);
         int nc = n * c;
-        for (int i = 0; i < nc; i++) out[i] += inp[i]; // residual
+        Buffers.addInto(out, inp, nc); // residual
     }
 
     @Override
     public void backward(float[] dout, float[] dinp, float[] grads) {
         int nc = n * c;
-        for (int i = 0; i < nc; i++) dinp[i] += dout[i]; // out = inp + ...
-        float[] dact = new float[Sizes.product(n, hidden)];
+        Buffers.addInto(dinp, dout, nc); // out = inp + ...
+        dact = Buffers.zeroed(dact, Sizes.product(n, hidden));
         Linear.backward(dact, grads, fc2.offset(), dout, act, fc2.data(), fc2.offset(), n, hidden, c);
         Parallel.forRange(n * hidden, 4096, (from, to) -> {
             for (int i = from; i < to; i++) dact[i] *= Activations.geluGrad(pre[i]); // act = gelu(pre)
         });
-        float[] dxn = new float[nc];
+        dxn = Buffers.zeroed(dxn, nc);
         Linear.backward(dxn, grads, fc1.offset(), dact, xn, fc1.data(), fc1.offset(), n, c, hidden);
         RmsNorm.backward(dinp, grads, ln.offset(), dxn, inp, ln.data(), ln.offset(), rstd, n, c);
     }

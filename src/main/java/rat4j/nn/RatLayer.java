@@ -27,6 +27,7 @@ public final class RatLayer implements SequenceMixer {
     private float[] inp;                                   // (N, C) by reference
     private float[] xn, rstd, proj;                        // (N, C), (N), (N, width)
     private float[] z, g, kx, hk, kr, hv, qr, att, lse, y; // (N, C) each but lse (B, H, T)
+    private float[] dy, dproj, datt, dq, dk, dhv, dg, dkx, dxn; // backward scratch, reused
     private int batch, seqLen;
 
     public RatLayer(int heads, int groups, int chunkLen, Rope rope, Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
@@ -104,52 +105,55 @@ public final class RatLayer implements SequenceMixer {
                 new Strided(qr, 0, c), new Strided(kr, 0, c), new Strided(hv, 0, c), new Strided(att, 0, c), lse);
         for (int i = 0; i < nc; i++) y[i] = z[i] * att[i];
         Linear.forward(out, y, outProj.data(), outProj.offset(), n, c, c);
-        for (int i = 0; i < nc; i++) out[i] += inp[i];
+        Buffers.addInto(out, inp, nc);
     }
 
     @Override
     public void backward(float[] dout, float[] dinp, float[] grads) {
         int n = batch * seqLen, nc = n * c;
-        for (int i = 0; i < nc; i++) dinp[i] += dout[i]; // out = inp + ...
-        float[] dy = new float[nc];
+        Buffers.addInto(dinp, dout, nc); // out = inp + ...
+        dy = Buffers.zeroed(dy, nc);
         Linear.backward(dy, grads, outProj.offset(), dout, y, outProj.data(), outProj.offset(), n, c, c);
-        float[] dproj = new float[Sizes.product(n, width)];
-        float[] datt = new float[nc];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < c; j++) {
-                int k = i * c + j;
-                float zz = z[k];
-                dproj[i * width + j] = dy[k] * att[k] * zz * (1f - zz); // y = sigmoid(zpre) * att
-                datt[k] = dy[k] * zz;
+        dproj = Buffers.zeroed(dproj, Sizes.product(n, width));
+        datt = Buffers.zeroed(datt, nc);
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                for (int j = 0; j < c; j++) {
+                    int k = i * c + j;
+                    float zz = z[k];
+                    dproj[i * width + j] = dy[k] * att[k] * zz * (1f - zz); // y = sigmoid(zpre) * att
+                    datt[k] = dy[k] * zz;
+                }
             }
-        }
-        float[] dq = new float[nc], dk = new float[nc], dhv = new float[nc];
+        });
+        dq = Buffers.zeroed(dq, nc); dk = Buffers.zeroed(dk, nc); dhv = Buffers.zeroed(dhv, nc);
         Kernels.attention().chunkBackward(batch, seqLen, heads, d, chunkLen, scale,
                 new Strided(qr, 0, c), new Strided(kr, 0, c), new Strided(hv, 0, c), new Strided(att, 0, c), lse,
                 new Strided(datt, 0, c), new Strided(dq, 0, c), new Strided(dk, 0, c), new Strided(dhv, 0, c));
         rope.rotate(dq, 0, c, batch, seqLen, heads, 0, chunkLen, true); // qr = R q
         rope.rotate(dk, 0, c, batch, seqLen, heads, 0, chunkLen, true); // kr = R hk
-        float[] dg = new float[nc], dkx = new float[nc];
+        dg = Buffers.zeroed(dg, nc); dkx = Buffers.zeroed(dkx, nc);
         GatedScan.backward(dproj, c, width, dg, 0, c, dhv, 0, c, hv, 0, c, g, 0, c, proj, c, width, batch, seqLen, c, chunkLen);
         GatedScan.backward(dkx, 0, c, dg, 0, c, dk, 0, c, hk, 0, c, g, 0, c, kx, 0, c, batch, seqLen, c, chunkLen);
-        int gb = gateBias.offset(), qOff = 3 * c, kOff = 3 * c + groups * d;
-        for (int i = 0; i < n; i++) {
-            int pr = i * width, r = i * c;
-            for (int j = 0; j < c; j++) {
-                float gg = g[r + j];
-                float dpre = dg[r + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
-                dproj[pr + 2 * c + j] = dpre;
-                grads[gb + j] += dpre;
-            }
-            for (int h = 0; h < heads; h++) { // q, k tiled: each group sums its heads' gradients
-                int dst = (h % groups) * d;
-                for (int e = 0; e < d; e++) {
-                    dproj[pr + qOff + dst + e] += dq[r + h * d + e];
-                    dproj[pr + kOff + dst + e] += dkx[r + h * d + e];
+        int qOff = 3 * c, kOff = 3 * c + groups * d;
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int pr = i * width, r = i * c;
+                for (int j = 0; j < c; j++) {
+                    float gg = g[r + j];
+                    dproj[pr + 2 * c + j] = dg[r + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
+                }
+                for (int h = 0; h < heads; h++) { // q, k tiled: each group sums its heads' gradients
+                    int dst = (h % groups) * d;
+                    for (int e = 0; e < d; e++) {
+                        dproj[pr + qOff + dst + e] += dq[r + h * d + e];
+                        dproj[pr + kOff + dst + e] += dkx[r + h * d + e];
+                    }
                 }
             }
-        }
-        float[] dxn = new float[nc];
+        });
+        Buffers.sumRowsInto(grads, gateBias.offset(), dproj, 2 * c, width, n, c); // d gate_bias = sum over tokens of d gpre
+        dxn = Buffers.zeroed(dxn, nc);
         Linear.backward(dxn, grads, inProj.offset(), dproj, xn, inProj.data(), inProj.offset(), n, c, width);
         RmsNorm.backward(dinp, grads, norm.offset(), dxn, inp, norm.data(), norm.offset(), rstd, n, c);
     }
@@ -237,6 +241,6 @@ public final class RatLayer implements SequenceMixer {
         }
         for (int i = 0; i < bc; i++) satt[i] *= sz[i];
         Linear.forward(out, satt, outProj.data(), outProj.offset(), batch, c, c);
-        for (int i = 0; i < bc; i++) out[i] += inp[i];
+        Buffers.addInto(out, inp, bc);
     }
 }

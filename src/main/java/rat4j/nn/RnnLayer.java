@@ -13,6 +13,7 @@ public final class RnnLayer implements SequenceMixer {
     private final Tensor norm, inProj, gateBias, outProj; // (C), (3C, C), (C), (C, C)
     private float[] inp;                                  // (N, C) by reference
     private float[] xn, rstd, proj, z, g, h, y;           // (N,C) (N) (N,3C) (N,C) (N,C) (N,C) (N,C)
+    private float[] dy, dproj, dh, dg, dxn; // backward scratch, reused
     private int batch, seqLen;
 
     public RnnLayer(Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
@@ -63,39 +64,41 @@ public final class RnnLayer implements SequenceMixer {
         GatedScan.forward(h, 0, c, g, 0, c, proj, c, 3 * c, batch, seqLen, c, Math.max(1, seqLen));
         for (int i = 0; i < n * c; i++) y[i] = z[i] * h[i];
         Linear.forward(out, y, outProj.data(), outProj.offset(), n, c, c);
-        for (int i = 0; i < n * c; i++) out[i] += inp[i];
+        Buffers.addInto(out, inp, n * c);
     }
 
     @Override
     public void backward(float[] dout, float[] dinp, float[] grads) {
         int n = batch * seqLen, nc = n * c;
-        for (int i = 0; i < nc; i++) dinp[i] += dout[i]; // out = inp + ...
-        float[] dy = new float[nc];
+        Buffers.addInto(dinp, dout, nc); // out = inp + ...
+        dy = Buffers.zeroed(dy, nc);
         Linear.backward(dy, grads, outProj.offset(), dout, y, outProj.data(), outProj.offset(), n, c, c);
-        float[] dproj = new float[Sizes.product(n, 3 * c)];
-        float[] dh = new float[nc];
-        float[] dg = new float[nc];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < c; j++) {
-                int k = i * c + j;
-                float zz = z[k];
-                dproj[i * 3 * c + j] = dy[k] * h[k] * zz * (1f - zz); // y = sigmoid(zpre) * h
-                dh[k] = dy[k] * zz;
+        dproj = Buffers.zeroed(dproj, Sizes.product(n, 3 * c));
+        dh = Buffers.zeroed(dh, nc);
+        dg = Buffers.zeroed(dg, nc);
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                for (int j = 0; j < c; j++) {
+                    int k = i * c + j;
+                    float zz = z[k];
+                    dproj[i * 3 * c + j] = dy[k] * h[k] * zz * (1f - zz); // y = sigmoid(zpre) * h
+                    dh[k] = dy[k] * zz;
+                }
             }
-        }
+        });
         // the x slice of dproj receives du directly
         GatedScan.backward(dproj, c, 3 * c, dg, 0, c, dh, 0, c, h, 0, c, g, 0, c, proj, c, 3 * c,
                 batch, seqLen, c, Math.max(1, seqLen));
-        int gb = gateBias.offset();
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < c; j++) {
-                float gg = g[i * c + j];
-                float dpre = dg[i * c + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
-                dproj[i * 3 * c + 2 * c + j] = dpre;
-                grads[gb + j] += dpre;
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                for (int j = 0; j < c; j++) {
+                    float gg = g[i * c + j];
+                    dproj[i * 3 * c + 2 * c + j] = dg[i * c + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
+                }
             }
-        }
-        float[] dxn = new float[nc];
+        });
+        Buffers.sumRowsInto(grads, gateBias.offset(), dproj, 2 * c, 3 * c, n, c); // d gate_bias = sum over tokens of d gpre
+        dxn = Buffers.zeroed(dxn, nc);
         Linear.backward(dxn, grads, inProj.offset(), dproj, xn, inProj.data(), inProj.offset(), n, c, 3 * c);
         RmsNorm.backward(dinp, grads, norm.offset(), dxn, inp, norm.data(), norm.offset(), rstd, n, c);
     }
@@ -138,6 +141,6 @@ public final class RnnLayer implements SequenceMixer {
             }
         }
         Linear.forward(out, sy, outProj.data(), outProj.offset(), batch, c, c);
-        for (int i = 0; i < batch * c; i++) out[i] += inp[i];
+        Buffers.addInto(out, inp, batch * c);
     }
 }
