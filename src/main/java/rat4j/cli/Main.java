@@ -39,7 +39,9 @@ public final class Main implements Callable<Integer> {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("rat4j: error: " + oneLine(ex.getMessage()) + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            // picocli prefixes some of its messages with "Error: "; ours already says so.
+            String m = oneLine(ex.getMessage()).replaceFirst("^Error: ", "");
+            err.println("rat4j: error: " + m + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             if (debug) ex.printStackTrace(err);
             return 2;
         });
