@@ -66,7 +66,7 @@ public final class Main implements Callable<Integer> {
     /** One line naming the problem; the JDK's file-system exceptions carry only the path, so say what happened. */
     static String message(Throwable ex) {
         String m = switch (ex) {
-            case NoSuchFileException e -> e.getFile() + ": no such file or directory";
+            case NoSuchFileException e -> e.getFile() + ": " + (e.getReason() != null ? e.getReason() : "no such file or directory");
             case AccessDeniedException e -> e.getFile() + ": permission denied";
             case FileAlreadyExistsException e -> e.getFile() + ": already exists";
             case FileSystemException e -> e.getMessage();

@@ -5,7 +5,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import rat4j.model.LanguageModel;
-import rat4j.model.ModelConfig;
 import rat4j.model.io.FormatException;
 import rat4j.model.io.ModelDirectory;
 import rat4j.model.io.Safetensors;

@@ -17,7 +17,10 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.List;
+import java.nio.file.AccessDeniedException;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,7 +80,7 @@ class MainTest {
                     }
                 }
                 for (String n : golden.names()) {
-                    assertEquals(java.util.Arrays.toString(golden.readFloats(n)), java.util.Arrays.toString(written.readFloats(n)), c + " " + n);
+                    assertArrayEquals(golden.readFloats(n), written.readFloats(n), c + " " + n);
                 }
             }
         }
@@ -183,6 +186,10 @@ class MainTest {
         assertEquals("IN: no input_ids tensor", scoreFails(model, Map.of("tokens", TensorData.i64(ids, new int[] {2, 5}))));
         assertEquals("IN: tensor 'input_ids' has dtype F32; reading it as long needs I64 or I32",
                 scoreFails(model, Map.of("input_ids", TensorData.f32(new float[10], new int[] {2, 5}))));
+        Path in = input(Map.of("input_ids", TensorData.i64(ids, new int[] {2, 5})));
+        Path nowhere = dir.resolve("no/such/dir");
+        String m = run("score", "--model", model.toString(), "--input", in.toString(), "--out", nowhere.resolve("out.safetensors").toString()).error(1);
+        assertTrue(m.equals(nowhere + ": no such directory to write out.safetensors into") || m.equals("forward pass not wired yet"), m);
         assertEquals(dir.resolve("nomodel") + ": no model directory there",
                 run("score", "--model", dir.resolve("nomodel").toString(), "--input", "x", "--out", "y").error(1));
     }
@@ -202,8 +209,8 @@ class MainTest {
             return;
         }
         try (SafetensorsFile f = SafetensorsFile.open(out); SafetensorsFile g = SafetensorsFile.open(Goldens.io(c))) {
-            assertEquals(java.util.List.of("logits", "loss"), f.names());
-            assertEquals(java.util.Arrays.toString(g.info("ref64.logits").shape()), f.info("logits").shapeString());
+            assertEquals(List.of("logits", "loss"), f.names());
+            assertArrayEquals(g.info("ref64.logits").shape(), f.info("logits").shape());
             assertEquals(0, f.info("loss").shape().length);
             float[] logits = f.readFloats("logits");
             double[] ref = g.readDoubles("ref64.logits");
@@ -214,7 +221,7 @@ class MainTest {
 
     @Test void messagesOfFileSystemErrorsSayWhatHappened() {
         assertEquals("a b", Main.message(new IllegalArgumentException("a\n  b")));
-        assertEquals("/x: permission denied", Main.message(new java.nio.file.AccessDeniedException("/x")));
+        assertEquals("/x: permission denied", Main.message(new AccessDeniedException("/x")));
         assertEquals("NullPointerException", Main.message(new NullPointerException()));
     }
 }

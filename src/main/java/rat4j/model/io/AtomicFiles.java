@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.nio.file.AccessDeniedException;
 
 /**
  * Writes that a crash cannot leave half done: write a temporary sibling, force it to disk, rename it over the target
@@ -27,6 +29,7 @@ final class AtomicFiles {
     static void write(Path target, ChannelWriter writer) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
+        if (!Files.isDirectory(dir)) throw new NoSuchFileException(dir.toString(), null, "no such directory to write " + abs.getFileName() + " into");
         Path tmp = siblingName(abs, "tmp");
         boolean moved = false;
         try {
@@ -63,7 +66,7 @@ final class AtomicFiles {
     static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
-        } catch (UnsupportedOperationException | java.nio.file.AccessDeniedException e) {
+        } catch (UnsupportedOperationException | AccessDeniedException e) {
             // Some platforms (Windows) cannot open a directory; the rename itself is still atomic there.
         }
     }

@@ -16,8 +16,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.nio.charset.CharacterCodingException;
 
 import static rat4j.model.io.JsonFields.bool;
 import static rat4j.model.io.JsonFields.intValue;
@@ -42,12 +44,7 @@ public final class ConfigJson {
 
     private static final List<String> REQUIRED = List.of("vocab_size", "d_model", "num_layers", "d_ffn", "seq_cell", "seq_cell1",
             "interleave_step", "pe", "rope_base", "tie_embedding");
-    private static final Set<String> ALLOWED;
-    static {
-        java.util.HashSet<String> s = new java.util.HashSet<>(REQUIRED);
-        s.add("format_version");
-        ALLOWED = Set.copyOf(s);
-    }
+    private static final Set<String> ALLOWED = union(REQUIRED, "format_version");
 
     static final ObjectMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
@@ -135,9 +132,10 @@ public final class ConfigJson {
     private static LayerSpec cell(JsonNode c, String where) {
         if (c == null || !c.isObject()) throw new IllegalArgumentException(where + " must be an object, got " + JsonFields.describe(c));
         requireKeys(c, where + ".", List.of("_name_"));
+        String name = text(c.get("_name_"), where + "._name_");
         LayerKind kind;
         try {
-            kind = LayerKind.fromRefName(text(c.get("_name_"), where + "._name_"));
+            kind = LayerKind.fromRefName(name);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + "._name_: " + e.getMessage());
         }
@@ -147,8 +145,7 @@ public final class ConfigJson {
             case LOCAL_ATTENTION -> List.of("num_head", "window_size");
             case RNN -> List.of("seq_len");
         };
-        java.util.HashSet<String> allowed = new java.util.HashSet<>(keys);
-        allowed.add("_name_");
+        Set<String> allowed = union(keys, "_name_");
         for (var e : c.properties()) {
             if (!allowed.contains(e.getKey())) {
                 throw new IllegalArgumentException("unknown key '" + where + "." + e.getKey() + "' for a " + kind.refName + " cell");
@@ -165,12 +162,18 @@ public final class ConfigJson {
         };
     }
 
+    private static Set<String> union(List<String> keys, String extra) {
+        Set<String> s = new HashSet<>(keys);
+        s.add(extra);
+        return Set.copyOf(s);
+    }
+
     /** Reads a config.json; a FormatException "FILE: problem" for anything wrong in it. */
     public static ModelConfig read(Path file) throws IOException {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (java.nio.charset.CharacterCodingException e) {
+        } catch (CharacterCodingException e) {
             throw new FormatException(file + ": not UTF-8 text");
         }
         try {

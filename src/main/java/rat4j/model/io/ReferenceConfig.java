@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.nio.charset.CharacterCodingException;
 
 import static rat4j.model.io.JsonFields.bool;
 import static rat4j.model.io.JsonFields.describe;
@@ -56,7 +57,7 @@ public final class ReferenceConfig {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (java.nio.charset.CharacterCodingException e) {
+        } catch (CharacterCodingException e) {
             throw new FormatException(file + ": not UTF-8 text");
         }
         try {

@@ -31,7 +31,8 @@ import java.util.TreeMap;
 /**
  * A safetensors file opened for reading. The whole file is memory-mapped (models may be several GB) and its header is
  * validated up front: every problem is a {@link FormatException} whose one-line message names the file and tensor.
- * Tensors are then copied out, with conversion, into Java arrays. Not thread-safe; close it to unmap.
+ * Tensors are then copied out, with conversion, into Java arrays. Reads may run on several threads at once (the mapping
+ * is read-only and the object holds no other state); close it, after the last read, to unmap.
  */
 public final class SafetensorsFile implements AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -59,7 +60,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) throws IOException {
-        Arena arena = Arena.ofConfined();
+        Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new FormatException(path + ": truncated: " + size + " bytes, fewer than the 8-byte header length");

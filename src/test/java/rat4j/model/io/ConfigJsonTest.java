@@ -9,6 +9,8 @@ import rat4j.model.Presets;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -39,7 +41,7 @@ class ConfigJsonTest {
         assertEquals(JSON.readTree("{\"_name_\": \"attention\", \"num_head\": 16}"), ConfigJson.toTree(Presets.get("attention-xl")).get("seq_cell"));
     }
 
-    private static String refused(ModelConfig base, java.util.function.Consumer<ObjectNode> edit) {
+    private static String refused(ModelConfig base, Consumer<ObjectNode> edit) {
         ObjectNode n = ConfigJson.toTree(base);
         edit.accept(n);
         return assertThrows(IllegalArgumentException.class, () -> ConfigJson.fromTree(n)).getMessage();
@@ -49,7 +51,7 @@ class ConfigJsonTest {
         ModelConfig rat = Presets.get("rat-tiny");
         assertEquals("unknown key 'dropout'", refused(rat, n -> n.put("dropout", 0.1)));
         assertEquals("missing key d_ffn", refused(rat, n -> n.remove("d_ffn")));
-        assertEquals("missing keys vocab_size, seq_cell1, tie_embedding", refused(rat, n -> n.remove(java.util.List.of("vocab_size", "seq_cell1", "tie_embedding"))));
+        assertEquals("missing keys vocab_size, seq_cell1, tie_embedding", refused(rat, n -> n.remove(List.of("vocab_size", "seq_cell1", "tie_embedding"))));
         assertEquals("unknown key 'seq_cell.window_size' for a rat cell", refused(rat, n -> ((ObjectNode) n.get("seq_cell")).put("window_size", 3)));
         assertEquals("missing key seq_cell.ngroups", refused(rat, n -> ((ObjectNode) n.get("seq_cell")).remove("ngroups")));
         assertEquals("missing key seq_cell._name_", refused(rat, n -> ((ObjectNode) n.get("seq_cell")).remove("_name_")));

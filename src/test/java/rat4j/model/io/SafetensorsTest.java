@@ -279,6 +279,14 @@ class SafetensorsTest {
         }
     }
 
+    @Test void writingIntoAMissingDirectorySaysSo() {
+        Path p = dir.resolve("no/such/w.safetensors");
+        java.nio.file.NoSuchFileException e = assertThrows(java.nio.file.NoSuchFileException.class,
+                () -> Safetensors.write(p, Map.of("w", TensorData.f32(new float[1], new int[] {1})), Map.of()));
+        assertEquals(dir.resolve("no/such").toString(), e.getFile());
+        assertEquals("no such directory to write w.safetensors into", e.getReason());
+    }
+
     @Test void tensorInfoIsImmutable() {
         int[] shape = {2, 3};
         TensorInfo t = new TensorInfo("x", DType.F32, shape, 0, 24);
