@@ -1,0 +1,39 @@
+package rat4j.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import rat4j.model.io.ModelDirectory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "import", mixinStandardHelpOptions = true,
+        description = "Build a model directory from parameters under the reference's state_dict names and the reference's resolved config (JSON).")
+final class ImportCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--weights", required = true, paramLabel = "W.safetensors", description = "parameters under the reference's names (an _orig_mod. prefix is stripped)")
+    Path weights;
+
+    @Option(names = "--reference-config", required = true, paramLabel = "C.json", description = "the reference's resolved config, nested or with dotted keys")
+    Path referenceConfig;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "the model directory to write")
+    Path out;
+
+    @Option(names = "--force", description = "replace an existing model directory at DIR")
+    boolean force;
+
+    @Override public Integer call() throws IOException {
+        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !force) throw new IOException(out + " already exists (--force replaces a model directory)");
+        ModelDirectory.Model model = ModelDirectory.fromReference(weights, referenceConfig);
+        ModelDirectory.save(out, model.config(), model.parameters());
+        spec.commandLine().getOut().println("rat4j: wrote " + out + " (" + model.parameters().length + " parameters)");
+        return 0;
+    }
+}
