@@ -46,9 +46,9 @@ public final class ParameterLayout {
                     p.add(s + "input_norm.weight", d);
                     p.add(s + "out_proj.weight", d, d);
                 }
-                case RNN -> {
-                    p.add(s + "in_proj.weight", 3 * d, d);
+                case RNN -> { // the module's own parameter (gate_bias) precedes its submodules', as in its state_dict
                     p.add(s + "gate_bias", d);
+                    p.add(s + "in_proj.weight", 3 * d, d);
                     p.add(s + "out_proj.weight", d, d);
                     p.add(s + "input_norm.weight", d);
                 }
