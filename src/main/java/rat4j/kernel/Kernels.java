@@ -6,7 +6,7 @@ package rat4j.kernel;
  */
 public final class Kernels {
     private static volatile Gemm gemm;
-    private static volatile AttentionKernels attention;
+    private static volatile Attention attention;
 
     private Kernels() {}
 
@@ -25,8 +25,8 @@ public final class Kernels {
         gemm = g;
     }
 
-    public static AttentionKernels attention() {
-        AttentionKernels a = attention;
+    public static Attention attention() {
+        Attention a = attention;
         if (a == null) {
             synchronized (Kernels.class) {
                 if (attention == null) attention = AttentionBackends.best();
@@ -36,7 +36,7 @@ public final class Kernels {
         return a;
     }
 
-    public static void useAttention(AttentionKernels a) {
+    public static void useAttention(Attention a) {
         attention = a;
     }
 }

@@ -1,6 +1,6 @@
 package rat4j.nn;
 
-import rat4j.kernel.AttentionKernels;
+import rat4j.kernel.Attention;
 import rat4j.kernel.Kernels;
 import rat4j.kernel.Strided;
 import rat4j.tensor.Sizes;
@@ -58,7 +58,7 @@ public final class AttentionLayer implements SequenceMixer {
         Linear.forward(proj, xn, inProj.data(), inProj.offset(), n, c, 3 * c);
         rope.rotate(proj, c, 3 * c, batch, seqLen, heads, 0, 1, false);     // q
         rope.rotate(proj, 2 * c, 3 * c, batch, seqLen, heads, 0, 1, false); // k
-        AttentionKernels k = Kernels.attention();
+        Attention k = Kernels.attention();
         k.causalForward(batch, seqLen, heads, d, window, scale,
                 new Strided(proj, c, 3 * c), new Strided(proj, 2 * c, 3 * c), new Strided(proj, 0, 3 * c),
                 new Strided(att, 0, c), lse);
@@ -132,19 +132,17 @@ public final class AttentionLayer implements SequenceMixer {
         Linear.forward(sproj, sxn, inProj.data(), inProj.offset(), batch, c, 3 * c);
         rope.rotate(sproj, c, 3 * c, batch, 1, heads, pos, 1, false);
         rope.rotate(sproj, 2 * c, 3 * c, batch, 1, heads, pos, 1, false);
+        // the ring holds positions max(0, pos - slots + 1)..pos, in slots 0..count-1 (order is irrelevant to softmax)
         int count = (int) Math.min(pos + 1L, kv.slots);
-        int[] slots = new int[count];
-        for (int j = 0; j < count; j++) slots[j] = (pos - count + 1 + j) % kv.slots; // oldest first
-        float[] scratch = new float[count];
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
-                int base = (b * heads + h) * kv.slots * d;
-                System.arraycopy(sproj, b * 3 * c + 2 * c + h * d, kv.keys, base + (pos % kv.slots) * d, d);
-                System.arraycopy(sproj, b * 3 * c + h * d, kv.values, base + (pos % kv.slots) * d, d);
-                DecodeAttention.attend(sproj, b * 3 * c + c + h * d, kv.keys, base, kv.values, base, slots, count,
-                        null, null, 0, d, scale, satt, b * c + h * d, scratch);
+                int slot = ((b * heads + h) * kv.slots + pos % kv.slots) * d;
+                System.arraycopy(sproj, b * 3 * c + 2 * c + h * d, kv.keys, slot, d);
+                System.arraycopy(sproj, b * 3 * c + h * d, kv.values, slot, d);
             }
         }
+        Kernels.attention().decode(batch, heads, d, count, kv.slots, scale, new Strided(sproj, c, 3 * c),
+                kv.keys, kv.values, 0, null, null, Strided.dense(satt, c));
         Linear.forward(out, satt, outProj.data(), outProj.offset(), batch, c, c);
         Buffers.addInto(out, inp, batch * c);
     }

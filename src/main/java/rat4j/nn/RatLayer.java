@@ -1,6 +1,5 @@
 package rat4j.nn;
 
-import rat4j.kernel.AttentionKernels;
 import rat4j.kernel.Kernels;
 import rat4j.kernel.Parallel;
 import rat4j.kernel.Strided;
@@ -227,15 +226,14 @@ public final class RatLayer implements SequenceMixer {
         System.arraycopy(rc.runK, 0, kcur, 0, bc);
         rope.rotate(sq, 0, c, batch, 1, heads, chunk, 1, false); // angle index = chunk
         rope.rotate(kcur, 0, c, batch, 1, heads, chunk, 1, false);
-        float[] scratch = new float[chunk + 1];
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                int base = (b * heads + h) * rc.maxChunks * d, o = b * c + h * d;
-                DecodeAttention.attend(sq, o, rc.finalK, base, rc.finalV, base, null, chunk,
-                        kcur, rc.runV, o, d, scale, satt, o, scratch);
-                if (closes) {
-                    System.arraycopy(kcur, o, rc.finalK, base + chunk * d, d);
-                    System.arraycopy(rc.runV, o, rc.finalV, base + chunk * d, d);
+        Kernels.attention().decode(batch, heads, d, chunk, rc.maxChunks, scale, Strided.dense(sq, c),
+                rc.finalK, rc.finalV, 0, Strided.dense(kcur, c), Strided.dense(rc.runV, c), Strided.dense(satt, c));
+        if (closes) { // the running state becomes this chunk's final key/value
+            for (int b = 0; b < batch; b++) {
+                for (int h = 0; h < heads; h++) {
+                    int slot = ((b * heads + h) * rc.maxChunks + chunk) * d, o = b * c + h * d;
+                    System.arraycopy(kcur, o, rc.finalK, slot, d);
+                    System.arraycopy(rc.runV, o, rc.finalV, slot, d);
                 }
             }
         }

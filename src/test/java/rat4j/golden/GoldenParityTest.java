@@ -26,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GoldenParityTest {
     static final double RTOL = 1e-4;
 
-    static { rat4j.kernel.Kernels.useAttention(new rat4j.kernel.TmpNaiveAttention()); }
 
     /** The golden's model, through the shipped readers: its reference config and its parameter file. */
     static LanguageModel load(String name) throws IOException {

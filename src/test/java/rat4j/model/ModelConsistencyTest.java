@@ -18,7 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * between layer kinds (RAT with L >= T is the RNN; a window >= T - 1 is full attention).
  */
 class ModelConsistencyTest {
-    static { rat4j.kernel.Kernels.useAttention(new rat4j.kernel.TmpNaiveAttention()); }
 
     static final int V = 23, C = 16, FFN = 32;
 

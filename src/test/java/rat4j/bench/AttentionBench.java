@@ -1,0 +1,94 @@
+package rat4j.bench;
+
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import rat4j.kernel.Strided;
+import rat4j.kernel.simd.VectorAttention;
+
+/**
+ * The Vector API attention kernels at a layer's shape: B=1, H=8, D=128 (C=1024), q, k, v as column slices of one
+ * (B*T, 3C) in_proj output as the layers pass them, causal attention over the full sequence and RAT chunk attention
+ * with L=16. One op is one call for the whole (B, T, H, D) activation. The backward adds into its gradients
+ * without zeroing (the timing does not depend on their values). The Vector API code reaches full speed only after
+ * C2 has compiled it (the first call runs several times slower), hence five warm-up iterations.
+ *
+ * <p>Work per op: causal forward 2*T*T*D*H flops (QK and PV over the T*T/2 pairs), backward 5*T*T*D*H (two dot
+ * products and three row updates per pair); chunk attention with L=16 visits T*T/(2L) pairs, 16x fewer.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Warmup(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class AttentionBench {
+    static final int B = 1, H = 8, D = 128, C = H * D, L = 16;
+
+    @Param({"1024", "4096"})
+    int T;
+
+    final VectorAttention attn = new VectorAttention();
+    final float scale = (float) (1 / Math.sqrt(D));
+    Strided q, k, v, out, dout, dq, dk, dv;
+    float[] lse, chunkLse;
+    Strided chunkOut;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        Random rnd = new Random(1);
+        float[] qkv = new float[B * T * 3 * C];     // (B, T, 3C): q | k | v columns of one row
+        float[] grad = new float[B * T * 3 * C];    // (B, T, 3C): dq | dk | dv
+        for (int i = 0; i < qkv.length; i++) qkv[i] = (float) rnd.nextGaussian();
+        q = new Strided(qkv, 0, 3 * C);
+        k = new Strided(qkv, C, 3 * C);
+        v = new Strided(qkv, 2 * C, 3 * C);
+        dq = new Strided(grad, 0, 3 * C);
+        dk = new Strided(grad, C, 3 * C);
+        dv = new Strided(grad, 2 * C, 3 * C);
+        out = Strided.dense(new float[B * T * C], C);       // (B, T, C)
+        chunkOut = Strided.dense(new float[B * T * C], C);  // (B, T, C)
+        float[] g = new float[B * T * C];
+        for (int i = 0; i < g.length; i++) g[i] = (float) rnd.nextGaussian();
+        dout = Strided.dense(g, C);                         // (B, T, C)
+        lse = new float[B * H * T];                         // (B, H, T)
+        chunkLse = new float[B * H * T];                    // (B, H, T)
+        attn.causalForward(B, T, H, D, Integer.MAX_VALUE, scale, q, k, v, out, lse);
+        attn.chunkForward(B, T, H, D, L, scale, q, k, v, chunkOut, chunkLse);
+    }
+
+    @Benchmark
+    public float causalForward() {
+        attn.causalForward(B, T, H, D, Integer.MAX_VALUE, scale, q, k, v, out, lse);
+        return lse[0];
+    }
+
+    @Benchmark
+    public float causalBackward() {
+        attn.causalBackward(B, T, H, D, Integer.MAX_VALUE, scale, q, k, v, out, lse, dout, dq, dk, dv);
+        return dq.data()[0];
+    }
+
+    @Benchmark
+    public float chunkForward() {
+        attn.chunkForward(B, T, H, D, L, scale, q, k, v, chunkOut, chunkLse);
+        return chunkLse[0];
+    }
+
+    @Benchmark
+    public float chunkBackward() {
+        attn.chunkBackward(B, T, H, D, L, scale, q, k, v, chunkOut, chunkLse, dout, dq, dk, dv);
+        return dq.data()[0];
+    }
+}
