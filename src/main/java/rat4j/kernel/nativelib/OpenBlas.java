@@ -1,0 +1,178 @@
+package rat4j.kernel.nativelib;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import rat4j.kernel.Gemm;
+import rat4j.kernel.GemmArgs;
+import rat4j.kernel.GemmProvider.Availability;
+
+/**
+ * OpenBLAS's cblas_sgemm through the Foreign Function and Memory API. Heap arrays go to the library as they are
+ * (critical downcall with heap access: no copy, no pinning API; the GC waits for the call to return).
+ *
+ * <p>Debian's OpenBLAS 0.3.21 picks its kernels at load time from the CPU model and, on CPUs newer than it knows
+ * (this AMD EPYC, family 26), silently falls back to its SSE3 "Prescott" kernels at a fraction of the speed. Unless the
+ * user set OPENBLAS_CORETYPE, we set it from /proc/cpuinfo before the library is loaded: SkylakeX with avx512f,
+ * Haswell with avx2 and fma.
+ */
+public final class OpenBlas implements Gemm {
+    public static final String LIBRARY = "libopenblas.so.0";
+    static final String INSTALL_HINT = "apt-get install libopenblas0-pthread";
+    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+
+    /** The library as loaded once per process. coreTypeNote says where OPENBLAS_CORETYPE came from. */
+    private record Library(MethodHandle sgemm, String version, String coreName, int threads, String coreTypeNote) {}
+
+    /** Loads on first use: either a Library or the reason it is unavailable. */
+    private static final class Holder {
+        static final Object LOADED = load();
+    }
+
+    private final Library lib;
+
+    private OpenBlas(Library lib) {
+        this.lib = lib;
+    }
+
+    /** Loads the library if that was not done yet and says whether it works here (never throws). */
+    public static Availability probe() {
+        return Holder.LOADED instanceof Library l
+                ? Availability.yes("OpenBLAS " + l.version() + ", " + l.coreName() + " kernels, " + l.threads()
+                        + " threads, " + l.coreTypeNote())
+                : Availability.no((String) Holder.LOADED);
+    }
+
+    /** The backend; throws IllegalStateException with the reason when the library is unavailable. */
+    public static OpenBlas create() {
+        if (Holder.LOADED instanceof Library l) return new OpenBlas(l);
+        throw new IllegalStateException("openblas unavailable: " + Holder.LOADED);
+    }
+
+    /** The kernel family OpenBLAS chose at load time (openblas_get_corename), e.g. "SkylakeX" or "Prescott". */
+    public String coreName() { return lib.coreName(); }
+
+    /** The thread count OpenBLAS reported after we set it (openblas_get_num_threads). */
+    public int threads() { return lib.threads(); }
+
+    /** The library version from openblas_get_config, e.g. "0.3.21". */
+    public String version() { return lib.version(); }
+
+    @Override public String name() {
+        return "openblas " + lib.version() + " (" + lib.coreName() + " kernels, " + lib.threads() + " threads)";
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                      float alpha, float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb,
+                      float beta, float[] c, int cOff, int ldc) {
+        GemmArgs.check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f) {
+            // BLAS leaves these cases to beta alone; doing them here keeps beta == 0 with NaN in C identical everywhere.
+            GemmArgs.scaleC(beta, c, cOff, ldc, m, n);
+            return;
+        }
+        try {
+            lib.sgemm().invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
+                    alpha, slice(a, aOff), lda, slice(b, bOff), ldb, beta, slice(c, cOff), ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cblas_sgemm failed: " + t, t);
+        }
+    }
+
+    private static MemorySegment slice(float[] x, int off) {
+        return MemorySegment.ofArray(x).asSlice(off * (long) Float.BYTES);
+    }
+
+    private static Object load() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            String note = chooseCoreType(linker);
+            SymbolLookup so;
+            try {
+                so = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
+            } catch (IllegalArgumentException e) {
+                return LIBRARY + " not found (" + INSTALL_HINT + ")";
+            }
+            MethodHandle sgemm = linker.downcallHandle(find(so, "cblas_sgemm"),
+                    FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                            JAVA_FLOAT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT),
+                    Linker.Option.critical(true));
+            MethodHandle coreName = linker.downcallHandle(find(so, "openblas_get_corename"), FunctionDescriptor.of(ADDRESS));
+            MethodHandle config = linker.downcallHandle(find(so, "openblas_get_config"), FunctionDescriptor.of(ADDRESS));
+            MethodHandle getThreads = linker.downcallHandle(find(so, "openblas_get_num_threads"), FunctionDescriptor.of(JAVA_INT));
+            MethodHandle setThreads = linker.downcallHandle(find(so, "openblas_set_num_threads"), FunctionDescriptor.ofVoid(JAVA_INT));
+
+            setThreads.invokeExact(Runtime.getRuntime().availableProcessors());
+            int threads = (int) getThreads.invokeExact();
+            String core = cString((MemorySegment) coreName.invokeExact());
+            // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64"
+            String[] words = cString((MemorySegment) config.invokeExact()).split("\\s+");
+            String version = words.length > 1 ? words[1] : "?";
+            return new Library(sgemm, version, core, threads, note);
+        } catch (Throwable t) {
+            return LIBRARY + " could not be used: " + t;
+        }
+    }
+
+    private static MemorySegment find(SymbolLookup so, String symbol) {
+        return so.find(symbol).orElseThrow(() -> new IllegalStateException(LIBRARY + " has no symbol " + symbol));
+    }
+
+    private static String cString(MemorySegment p) {
+        return p.equals(MemorySegment.NULL) ? "?" : p.reinterpret(Long.MAX_VALUE).getString(0);
+    }
+
+    /**
+     * Sets OPENBLAS_CORETYPE in the C environment (which the library reads when it is loaded; System.getenv is a copy
+     * taken at JVM start) unless the user set it. Returns a note on where the core type came from.
+     */
+    private static String chooseCoreType(Linker linker) throws Throwable {
+        SymbolLookup libc = linker.defaultLookup();
+        MethodHandle getenv = linker.downcallHandle(libc.find("getenv").orElseThrow(), FunctionDescriptor.of(ADDRESS, ADDRESS));
+        MethodHandle setenv = linker.downcallHandle(libc.find("setenv").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocateFrom("OPENBLAS_CORETYPE");
+            MemorySegment set = (MemorySegment) getenv.invokeExact(key);
+            if (!set.equals(MemorySegment.NULL)) return "OPENBLAS_CORETYPE=" + cString(set) + " from the environment";
+            Set<String> flags = cpuFlags();
+            String type = flags.contains("avx512f") ? "SkylakeX"
+                    : flags.contains("avx2") && flags.contains("fma") ? "Haswell" : null;
+            if (type == null) return "OPENBLAS_CORETYPE unset, no avx2/avx512f in /proc/cpuinfo";
+            // overwrite = 0: a value set meanwhile by someone else wins.
+            int rc = (int) setenv.invokeExact(key, arena.allocateFrom(type), 0);
+            if (rc != 0) return "OPENBLAS_CORETYPE unset (setenv failed)";
+            return "OPENBLAS_CORETYPE=" + type + " set from cpu flag " + (type.equals("SkylakeX") ? "avx512f" : "avx2");
+        }
+    }
+
+    /** The flags of the first CPU in /proc/cpuinfo; empty where there is no such file. */
+    static Set<String> cpuFlags() {
+        try {
+            List<String> lines = Files.readAllLines(Path.of("/proc/cpuinfo"));
+            return lines.stream().filter(l -> l.startsWith("flags")).findFirst()
+                    .map(l -> Arrays.stream(l.substring(l.indexOf(':') + 1).trim().split("\\s+")).collect(Collectors.toSet()))
+                    .orElse(Set.of());
+        } catch (IOException e) {
+            return Set.of();
+        }
+    }
+}
