@@ -4,8 +4,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -110,6 +115,51 @@ public final class GemmConformance {
         return x;
     }
 
+    /**
+     * Calls g from several threads at once, and from inside the {@link Parallel} pool, on products of several sizes
+     * (both sides of any single/multi-thread cut-off), each compared with naive. Returns the number of products checked.
+     */
+    public static int checkConcurrent(Gemm g, Shape[] sizes, int callers, int rounds) throws Exception {
+        Gemm naive = new NaiveGemm();
+        float[][] as = new float[sizes.length][], bs = new float[sizes.length][], want = new float[sizes.length][];
+        Random rnd = new Random(5);
+        for (int s = 0; s < sizes.length; s++) {
+            Shape z = sizes[s];
+            as[s] = matrix(rnd, 0, z.m(), z.k(), z.k(), 0f);
+            bs[s] = matrix(rnd, 0, z.k(), z.n(), z.n(), 0f);
+            want[s] = new float[z.m() * z.n()];
+            naive.sgemm(false, false, z.m(), z.n(), z.k(), 1f, as[s], 0, z.k(), bs[s], 0, z.n(), 0f, want[s], 0, z.n());
+        }
+        AtomicInteger checked = new AtomicInteger();
+        Runnable work = () -> {
+            for (int r = 0; r < rounds; r++) {
+                for (int s = 0; s < sizes.length; s++) {
+                    int i = (s + r) % sizes.length;
+                    Shape z = sizes[i];
+                    float[] c = new float[z.m() * z.n()];
+                    g.sgemm(false, false, z.m(), z.n(), z.k(), 1f, as[i], 0, z.k(), bs[i], 0, z.n(), 0f, c, 0, z.n());
+                    for (int e = 0; e < c.length; e++) {
+                        if (!(Math.abs(c[e] - want[i][e]) <= TOLERANCE * z.k())) {
+                            throw new AssertionError(g.name() + " concurrent " + z + ": element " + e + " = " + c[e]
+                                    + ", naive " + want[i][e]);
+                        }
+                    }
+                    checked.incrementAndGet();
+                }
+            }
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < callers; t++) fs.add(pool.submit(work));
+            fs.add(pool.submit(() -> Parallel.forRange(Parallel.threads(), 1, (from, to) -> work.run())));
+            for (Future<?> f : fs) f.get();
+        } finally {
+            pool.shutdown();
+        }
+        return checked.get();
+    }
+
     /** Asserts bad arguments fail with a one-line message naming the problem, before anything is written. */
     public static void checkRejectsBadArguments(Gemm g) {
         float[] a = new float[6], b = new float[6], c = new float[4];
@@ -124,7 +174,7 @@ public final class GemmConformance {
     }
 
     private static void expect(Gemm g, String fragment, Runnable call) {
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, call::run);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call::run);
         assertTrue(e.getMessage().contains(fragment), g.name() + ": message '" + e.getMessage() + "' lacks '" + fragment + "'");
         assertEquals(-1, e.getMessage().indexOf('\n'), "message is one line");
     }

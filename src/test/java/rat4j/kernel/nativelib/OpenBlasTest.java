@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import rat4j.kernel.GemmConformance;
+import rat4j.kernel.Parallel;
 import rat4j.kernel.GemmConformance.Shape;
 import rat4j.kernel.GemmProvider.Availability;
 
@@ -57,6 +58,15 @@ class OpenBlasTest {
         }
         assertTrue(blas.threads() >= 1, "threads " + blas.threads());
         assertTrue(blas.name().startsWith("openblas " + blas.version() + " (" + blas.coreName()), blas.name());
+    }
+
+    @Test
+    void threadCountSwitchesSafelyUnderConcurrentCalls() throws Exception {
+        // 40^3 runs on one OpenBLAS thread, 200^3 on all of them; calls from the pool always on one.
+        Shape[] sizes = {new Shape(40, 40, 40), new Shape(200, 200, 200), new Shape(9, 130, 70)};
+        int callers = 3, rounds = 4;
+        assertEquals((callers + Parallel.threads()) * rounds * sizes.length,
+                GemmConformance.checkConcurrent(blas, sizes, callers, rounds));
     }
 
     @Test

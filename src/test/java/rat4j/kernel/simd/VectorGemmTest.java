@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import rat4j.kernel.GemmConformance;
 import rat4j.kernel.GemmConformance.Shape;
+import rat4j.kernel.Parallel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -56,6 +57,15 @@ class VectorGemmTest {
                 expected, m * k + k * n, n);
         new VectorGemm(MR, 8, NR, 0).sgemm(false, false, m, n, k, 1f, all, 0, k, all, m * k, n, 0f, all, m * k + k * n, n);
         for (int i = 0; i < all.length; i++) assertEquals(expected[i], all[i], 1e-4f, "element " + i);
+    }
+
+    @Test
+    void oneInstanceServesConcurrentCallers() throws Exception {
+        // Small products run on the caller, large ones on the pool; buffers are per thread.
+        Shape[] sizes = {new Shape(40, 50, 30), new Shape(2 * MR + 5, 3 * NR + 7, 2 * KC + 3), new Shape(7, 300, 90)};
+        int callers = 3, rounds = 4;
+        assertEquals((callers + Parallel.threads()) * rounds * sizes.length,
+                GemmConformance.checkConcurrent(new VectorGemm(), sizes, callers, rounds));
     }
 
     @Test
