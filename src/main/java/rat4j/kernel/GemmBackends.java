@@ -40,7 +40,7 @@ public final class GemmBackends {
                     Choice choice = prop != null && !prop.isBlank() ? choose(prop, "-D" + PROPERTY, providers())
                             : env != null && !env.isBlank() ? choose(env, ENV, providers())
                             : choose(null, null, providers());
-                    System.err.println("rat4j: gemm " + choice.gemm().name() + " (" + choice.why() + ")");
+                    System.err.println("rat4j: gemm " + choice.gemm().name() + ": " + choice.why());
                     best = choice.gemm();
                 }
                 g = best;
@@ -64,7 +64,7 @@ public final class GemmBackends {
         for (GemmProvider p : providers) {
             GemmProvider.Availability av = p.probe();
             if (av.available()) {
-                String why = skipped.isEmpty() ? "fastest available" : String.join("; ", skipped);
+                String why = skipped.isEmpty() ? "fastest available; " + av.detail() : String.join("; ", skipped);
                 return new Choice(p.create(), why);
             }
             skipped.add(p.name() + " unavailable: " + av.detail());

@@ -70,8 +70,7 @@ public final class OpenBlas implements Gemm {
     /** Loads the library if that was not done yet and says whether it works here (never throws). */
     public static Availability probe() {
         return Holder.LOADED instanceof Library l
-                ? Availability.yes("OpenBLAS " + l.version() + ", " + l.coreName() + " kernels, " + l.threads()
-                        + " threads, " + l.coreTypeNote())
+                ? Availability.yes(l.coreTypeNote())
                 : Availability.no((String) Holder.LOADED);
     }
 

@@ -64,6 +64,7 @@ class OpenBlasTest {
     void threadCountSwitchesSafelyUnderConcurrentCalls() throws Exception {
         // 40^3 runs on one OpenBLAS thread, 200^3 on all of them; calls from the pool always on one.
         Shape[] sizes = {new Shape(40, 40, 40), new Shape(200, 200, 200), new Shape(9, 130, 70)};
+        assertTrue(2L * 40 * 40 * 40 < OpenBlas.SINGLE_THREAD_FLOPS && 2L * 200 * 200 * 200 >= OpenBlas.SINGLE_THREAD_FLOPS);
         int callers = 3, rounds = 4;
         assertEquals((callers + Parallel.threads()) * rounds * sizes.length,
                 GemmConformance.checkConcurrent(blas, sizes, callers, rounds));

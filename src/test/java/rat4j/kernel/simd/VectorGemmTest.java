@@ -10,6 +10,7 @@ import rat4j.kernel.Parallel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class VectorGemmTest {
     private static final int MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.DEFAULT_KC;
@@ -25,9 +26,10 @@ class VectorGemmTest {
                 MR + 1, NR + 1, 7, // one past a tile in both directions
                 2 * MR + 1, NR + NR / 2 - 1, 31, // row tail of 1, column tail inside the second vector
                 11, NR - 1, KC + 1, // k one past a cache block
-                VectorGemm.DEFAULT_MC + 8, 70, KC + 44, // m past an mc block; runs on threads, split by rows
-                13, 700, 300, // two row panels, many column panels: threads split the columns
+                VectorGemm.DEFAULT_MC + 8, 70, KC + 44, // m past an mc block
+                13, 3000, 440, // over the parallel cut-off with two row panels: threads split the columns
                 3, VectorGemm.DEFAULT_NC + 37, 5); // n past an nc block
+        assertTrue(2L * 13 * 3000 * 440 >= VectorGemm.DEFAULT_PARALLEL_MIN_FLOPS, "a shape runs on threads");
         assertEquals(12 * shapes.size(), GemmConformance.check(new VectorGemm(), shapes, 42));
     }
 
@@ -61,8 +63,9 @@ class VectorGemmTest {
 
     @Test
     void oneInstanceServesConcurrentCallers() throws Exception {
-        // Small products run on the caller, large ones on the pool; buffers are per thread.
-        Shape[] sizes = {new Shape(40, 50, 30), new Shape(2 * MR + 5, 3 * NR + 7, 2 * KC + 3), new Shape(7, 300, 90)};
+        // Small products run on the caller, 150x200x600 (36 MFLOP) on the pool split by rows; buffers are per thread.
+        Shape[] sizes = {new Shape(40, 50, 30), new Shape(2 * MR + 5, 3 * NR + 7, 2 * KC + 3), new Shape(150, 200, 600)};
+        assertTrue(2L * 150 * 200 * 600 >= VectorGemm.DEFAULT_PARALLEL_MIN_FLOPS, "a shape runs on threads");
         int callers = 3, rounds = 4;
         assertEquals((callers + Parallel.threads()) * rounds * sizes.length,
                 GemmConformance.checkConcurrent(new VectorGemm(), sizes, callers, rounds));
