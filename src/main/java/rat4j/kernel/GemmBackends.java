@@ -59,7 +59,15 @@ public final class GemmBackends {
 
     /** requested: a backend name or null for the fastest available; source: where the name came from. */
     static Choice choose(String requested, String source, List<GemmProvider> providers) {
-        if (requested != null) return new Choice(byName(requested, providers), "requested by " + source);
+        if (requested != null) {
+            try {
+                return new Choice(byName(requested, providers), "requested by " + source);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage() + ", requested by " + source, e);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException(e.getMessage() + ", requested by " + source, e);
+            }
+        }
         List<String> skipped = new ArrayList<>();
         for (GemmProvider p : providers) {
             GemmProvider.Availability av = p.probe();

@@ -55,8 +55,10 @@ class GemmBackendsTest {
         GemmBackends.Choice c = GemmBackends.choose("naive", "-Drat4j.gemm", GemmBackends.providers());
         assertInstanceOf(NaiveGemm.class, c.gemm());
         assertEquals("requested by -Drat4j.gemm", c.why());
-        assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> GemmBackends.choose("missing", "RAT4J_GEMM", List.of(MISSING, new NaiveGemmProvider())));
+        assertEquals("gemm backend 'missing' unavailable: libmissing.so not found (apt-get install it), requested by RAT4J_GEMM",
+                e.getMessage());
     }
 
     @Test

@@ -49,7 +49,7 @@ public final class OpenBlas implements Gemm {
 
     /** Loads on first use: either a Library or the reason it is unavailable. */
     private static final class Holder {
-        static final Object LOADED = load();
+        static final Object LOADED = load(LIBRARY);
     }
 
     private final Library lib;
@@ -155,15 +155,16 @@ public final class OpenBlas implements Gemm {
         return MemorySegment.ofArray(x).asSlice(off * (long) Float.BYTES);
     }
 
-    private static Object load() {
+    /** Loads library (a name for dlopen): a Library, or the reason as a String. */
+    static Object load(String library) {
         try {
             Linker linker = Linker.nativeLinker();
             String note = chooseCoreType(linker);
             SymbolLookup so;
             try {
-                so = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
+                so = SymbolLookup.libraryLookup(library, Arena.global());
             } catch (IllegalArgumentException e) {
-                return LIBRARY + " not found (" + INSTALL_HINT + ")";
+                return library + " not found (" + INSTALL_HINT + ")";
             }
             MethodHandle sgemm = linker.downcallHandle(find(so, "cblas_sgemm"),
                     FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
@@ -185,12 +186,12 @@ public final class OpenBlas implements Gemm {
             String version = words.length > 1 ? words[1] : "?";
             return new Library(sgemm, setThreads, version, core, threads, note);
         } catch (Throwable t) {
-            return LIBRARY + " could not be used: " + t;
+            return library + " could not be used: " + (t.getMessage() != null ? t.getMessage() : t.toString());
         }
     }
 
     private static MemorySegment find(SymbolLookup so, String symbol) {
-        return so.find(symbol).orElseThrow(() -> new IllegalStateException(LIBRARY + " has no symbol " + symbol));
+        return so.find(symbol).orElseThrow(() -> new IllegalStateException("no symbol " + symbol));
     }
 
     private static String cString(MemorySegment p) {
