@@ -28,8 +28,14 @@ class VectorGemmTest {
                 11, NR - 1, KC + 1, // k one past a cache block
                 VectorGemm.DEFAULT_MC + 8, 70, KC + 44, // m past an mc block
                 13, 3000, 440, // over the parallel cut-off with two row panels: threads split the columns
-                3, VectorGemm.DEFAULT_NC + 37, 5); // n past an nc block
-        assertTrue(2L * 13 * 3000 * 440 >= VectorGemm.DEFAULT_PARALLEL_MIN_FLOPS, "a shape runs on threads");
+                MR + 1, VectorGemm.DEFAULT_NC + 37, 5, // n past an nc block
+                // At most SKINNY_M rows: B read in place; a lone last row, and column tails under four vectors.
+                2, 8 * NR + NR / 2 + 3, 40,
+                5, 2 * NR + 1, 33,
+                VectorGemm.SKINNY_M, 4 * NR - 1, 70,
+                VectorGemm.SKINNY_M, 3100, 700); // over the parallel cut-off: threads split the columns
+        assertTrue(2L * 13 * 3000 * 440 >= VectorGemm.DEFAULT_PARALLEL_MIN_FLOPS, "a packed shape runs on threads");
+        assertTrue(2L * VectorGemm.SKINNY_M * 3100 * 700 >= VectorGemm.DEFAULT_PARALLEL_MIN_FLOPS, "a skinny one too");
         assertEquals(12 * shapes.size(), GemmConformance.check(new VectorGemm(), shapes, 42));
     }
 
@@ -41,7 +47,7 @@ class VectorGemmTest {
                 1, 1, 1,
                 30, 70, 40,
                 5 * MR - 1, 5 * NR + 3, 33,
-                7, 4 * NR + 1, 17,
+                VectorGemm.SKINNY_M + 1, 4 * NR + 1, 17, // one row panel: threads split the columns
                 100, 9, 50,
                 2 * MR, 2 * NR, 32);
         assertEquals(12 * shapes.size(), GemmConformance.check(g, shapes, 7));
