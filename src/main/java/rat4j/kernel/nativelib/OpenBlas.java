@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ForkJoinTask;
 import java.util.stream.Collectors;
@@ -27,10 +28,10 @@ import rat4j.kernel.GemmProvider.Availability;
  * OpenBLAS's cblas_sgemm through the Foreign Function and Memory API. Heap arrays go to the library as they are
  * (critical downcall with heap access: no copy, no pinning API; the GC waits for the call to return).
  *
- * <p>Debian's OpenBLAS 0.3.21 picks its kernels at load time from the CPU model and, on CPUs newer than it knows
- * (this AMD EPYC, family 26), silently falls back to its SSE3 "Prescott" kernels at a fraction of the speed. Unless the
- * user set OPENBLAS_CORETYPE, we set it from /proc/cpuinfo before the library is loaded: SkylakeX with avx512f,
- * Haswell with avx2 and fma.
+ * <p>OpenBLAS built with DYNAMIC_ARCH (Debian's 0.3.21) picks its kernels when it is loaded, from cpuid; on a CPU it
+ * does not recognise it can silently fall back to its SSE3 "Prescott" kernels at a fraction of the speed. Unless the
+ * user set OPENBLAS_CORETYPE, we set it from /proc/cpuinfo before loading the library: SkylakeX with avx512f, Haswell
+ * with avx2 and fma. A user's setting wins, but probe() says when it leaves AVX-512 unused.
  */
 public final class OpenBlas implements Gemm {
     public static final String LIBRARY = "libopenblas.so.0";
@@ -210,8 +211,15 @@ public final class OpenBlas implements Gemm {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment key = arena.allocateFrom("OPENBLAS_CORETYPE");
             MemorySegment set = (MemorySegment) getenv.invokeExact(key);
-            if (!set.equals(MemorySegment.NULL)) return "OPENBLAS_CORETYPE=" + cString(set) + " from the environment";
             Set<String> flags = cpuFlags();
+            if (!set.equals(MemorySegment.NULL)) {
+                String given = cString(set);
+                // On the 2-core EPYC, SkylakeX kernels run sgemm about twice as fast as Haswell ones.
+                boolean weaker = flags.contains("avx512f")
+                        && !Set.of("skylakex", "cooperlake", "sapphirerapids").contains(given.toLowerCase(Locale.ROOT));
+                return "OPENBLAS_CORETYPE=" + given + " from the environment"
+                        + (weaker ? " (this CPU has avx512f: unset it for SkylakeX kernels)" : "");
+            }
             String type = flags.contains("avx512f") ? "SkylakeX"
                     : flags.contains("avx2") && flags.contains("fma") ? "Haswell" : null;
             if (type == null) return "OPENBLAS_CORETYPE unset, no avx2/avx512f in /proc/cpuinfo";
