@@ -33,6 +33,7 @@ import rat4j.kernel.GemmProvider.Availability;
  * user set OPENBLAS_CORETYPE, we set it from /proc/cpuinfo before loading the library: SkylakeX with avx512f, Haswell
  * with avx2 and fma. A user's setting wins, but probe() says when it leaves AVX-512 unused.
  */
+@SuppressWarnings("restricted") // calling native code is this class's job; run with --enable-native-access
 public final class OpenBlas implements Gemm {
     public static final String LIBRARY = "libopenblas.so.0";
     static final String INSTALL_HINT = "apt-get install libopenblas0-pthread";

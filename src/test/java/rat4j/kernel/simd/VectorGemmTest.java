@@ -1,11 +1,13 @@
 package rat4j.kernel.simd;
 
 import java.util.List;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
 import rat4j.kernel.GemmConformance;
 import rat4j.kernel.GemmConformance.Shape;
+import rat4j.kernel.NaiveGemm;
 import rat4j.kernel.Parallel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,15 +29,11 @@ class VectorGemmTest {
                 2 * MR + 1, NR + NR / 2 - 1, 31, // row tail of 1, column tail inside the second vector
                 11, NR - 1, KC + 1, // k one past a cache block
                 VectorGemm.DEFAULT_MC + 8, 70, KC + 44, // m past an mc block
-                13, 3000, 440, // over the parallel cut-off with two row panels: threads split the columns
                 MR + 1, VectorGemm.DEFAULT_NC + 37, 5, // n past an nc block
                 // At most SKINNY_M rows: B read in place; a lone last row, and column tails under four vectors.
                 2, 8 * NR + NR / 2 + 3, 40,
                 5, 2 * NR + 1, 33,
-                VectorGemm.SKINNY_M, 4 * NR - 1, 70,
-                VectorGemm.SKINNY_M, 3100, 700); // over the parallel cut-off: threads split the columns
-        assertTrue(2L * 13 * 3000 * 440 >= VectorGemm.DEFAULT_PARALLEL_MIN_FLOPS, "a packed shape runs on threads");
-        assertTrue(2L * VectorGemm.SKINNY_M * 3100 * 700 >= VectorGemm.DEFAULT_PARALLEL_MIN_FLOPS, "a skinny one too");
+                VectorGemm.SKINNY_M, 4 * NR - 1, 70);
         assertEquals(12 * shapes.size(), GemmConformance.check(new VectorGemm(), shapes, 42));
     }
 
@@ -48,6 +46,7 @@ class VectorGemmTest {
                 30, 70, 40,
                 5 * MR - 1, 5 * NR + 3, 33,
                 VectorGemm.SKINNY_M + 1, 4 * NR + 1, 17, // one row panel: threads split the columns
+                VectorGemm.SKINNY_M - 3, 9 * NR + 5, 20, // B read in place, threads split the columns
                 100, 9, 50,
                 2 * MR, 2 * NR, 32);
         assertEquals(12 * shapes.size(), GemmConformance.check(g, shapes, 7));
@@ -58,10 +57,10 @@ class VectorGemmTest {
         // A (m, k) at 0, B (k, n) after it, C (m, n) after that, all in one array: packing must not clobber B or A.
         int m = 29, n = 45, k = 37;
         float[] all = new float[m * k + k * n + m * n];
-        java.util.Random rnd = new java.util.Random(3);
+        Random rnd = new Random(3);
         for (int i = 0; i < m * k + k * n; i++) all[i] = rnd.nextFloat() - 0.5f;
         float[] expected = all.clone();
-        new rat4j.kernel.NaiveGemm().sgemm(false, false, m, n, k, 1f, expected, 0, k, expected, m * k, n, 0f,
+        new NaiveGemm().sgemm(false, false, m, n, k, 1f, expected, 0, k, expected, m * k, n, 0f,
                 expected, m * k + k * n, n);
         new VectorGemm(MR, 8, NR, 0).sgemm(false, false, m, n, k, 1f, all, 0, k, all, m * k, n, 0f, all, m * k + k * n, n);
         for (int i = 0; i < all.length; i++) assertEquals(expected[i], all[i], 1e-4f, "element " + i);
