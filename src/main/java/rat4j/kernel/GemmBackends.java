@@ -73,11 +73,22 @@ public final class GemmBackends {
             GemmProvider.Availability av = p.probe();
             if (av.available()) {
                 String why = skipped.isEmpty() ? "fastest available; " + av.detail() : String.join("; ", skipped);
-                return new Choice(p.create(), why);
+                return new Choice(p.create(), why + alsoAvailable(providers, p));
             }
             skipped.add(p.name() + " unavailable: " + av.detail());
         }
         throw new IllegalStateException("no gemm backend available: " + String.join("; ", skipped));
+    }
+
+    /** Says which faster-by-design backends were ranked below the choice here, and why (their probe's detail). */
+    private static String alsoAvailable(List<GemmProvider> providers, GemmProvider chosen) {
+        StringBuilder sb = new StringBuilder();
+        for (GemmProvider p : providers) {
+            if (p == chosen || p.rank() >= chosen.rank() || !p.name().equals("openblas")) continue;
+            GemmProvider.Availability av = p.probe();
+            if (av.available()) sb.append("; openblas ranked lower here: ").append(av.detail());
+        }
+        return sb.toString();
     }
 
     static Gemm byName(String name, List<GemmProvider> providers) {

@@ -216,10 +216,8 @@ public final class OpenBlas implements Gemm {
             if (!set.equals(MemorySegment.NULL)) {
                 String given = cString(set);
                 // On the 2-core EPYC, SkylakeX kernels run sgemm about twice as fast as Haswell ones.
-                boolean weaker = flags.contains("avx512f")
-                        && !Set.of("skylakex", "cooperlake", "sapphirerapids").contains(given.toLowerCase(Locale.ROOT));
                 return "OPENBLAS_CORETYPE=" + given + " from the environment"
-                        + (weaker ? " (this CPU has avx512f: unset it for SkylakeX kernels)" : "");
+                        + (weaker(given, flags) ? " (this CPU has avx512f: unset it for SkylakeX kernels)" : "");
             }
             String type = flags.contains("avx512f") ? "SkylakeX"
                     : flags.contains("avx2") && flags.contains("fma") ? "Haswell" : null;
@@ -230,6 +228,18 @@ public final class OpenBlas implements Gemm {
             return "OPENBLAS_CORETYPE=" + type + " set from cpu flag " + (type.equals("SkylakeX") ? "avx512f" : "avx2");
         }
     }
+
+    /** Whether the user's OPENBLAS_CORETYPE leaves AVX-512 unused on a CPU that has it. */
+    static boolean presetCoreTypeIsWeaker() {
+        String given = System.getenv("OPENBLAS_CORETYPE");
+        return given != null && !given.isBlank() && weaker(given, cpuFlags());
+    }
+
+    private static boolean weaker(String coreType, Set<String> flags) {
+        return flags.contains("avx512f") && !AVX512_CORES.contains(coreType.toLowerCase(Locale.ROOT));
+    }
+
+    private static final Set<String> AVX512_CORES = Set.of("skylakex", "cooperlake", "sapphirerapids");
 
     /** The flags of the first CPU in /proc/cpuinfo; empty where there is no such file. */
     static Set<String> cpuFlags() {
