@@ -13,14 +13,17 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "import", mixinStandardHelpOptions = true,
-        description = "Build a model directory from parameters under the reference's state_dict names and the reference's resolved config (JSON).")
+        description = "Build a model directory from the reference's parameters: a checkpoint it saved (.pth, config included) or a safetensors file"
+                + " under its state_dict names with its resolved config (JSON).")
 final class ImportCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--weights", required = true, paramLabel = "W.safetensors", description = "parameters under the reference's names (an _orig_mod. prefix is stripped)")
+    @Option(names = "--weights", required = true, paramLabel = "W.pth|W.safetensors",
+            description = "the reference's torch.save checkpoint, or parameters under its state_dict names (an _orig_mod. prefix is stripped)")
     Path weights;
 
-    @Option(names = "--reference-config", required = true, paramLabel = "C.json", description = "the reference's resolved config, nested or with dotted keys")
+    @Option(names = "--reference-config", paramLabel = "C.json",
+            description = "the reference's resolved config, nested or with dotted keys; required with safetensors, overrides the config inside a .pth")
     Path referenceConfig;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the model directory to write")

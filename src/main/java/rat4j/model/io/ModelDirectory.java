@@ -1,12 +1,13 @@
 package rat4j.model.io;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import rat4j.model.ModelConfig;
 import rat4j.model.ParameterLayout;
 import rat4j.model.io.Safetensors.DType;
 import rat4j.model.io.Safetensors.TensorData;
-import rat4j.model.io.Safetensors.TensorInfo;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -15,6 +16,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,13 +54,53 @@ public final class ModelDirectory {
     public static final String COMPILE_PREFIX = "_orig_mod.";
 
     /**
-     * A model from the reference's world: parameters under its state_dict names (an {@code _orig_mod.} prefix is
-     * stripped) in a safetensors file, and its resolved config as JSON ({@link ReferenceConfig}).
+     * A model from the reference's world. {@code weights} is either a safetensors file of parameters under the
+     * reference's state_dict names, or a checkpoint the reference saved with torch.save ({@link PthArchive}: a
+     * {@code .pth}/{@code .pt} file or any zip archive), whose state_dict is read from its {@code task} entry; an
+     * {@code _orig_mod.} prefix is stripped. The config is {@code referenceConfig} (the reference's resolved config
+     * as JSON, {@link ReferenceConfig}) when given; else, for a checkpoint, the config pickled inside it. A safetensors
+     * file holds no config, so it needs {@code referenceConfig}.
+     *
+     * @param referenceConfig null to take the config from a checkpoint
      */
     public static Model fromReference(Path weights, Path referenceConfig) throws IOException {
+        if (isTorchCheckpoint(weights)) {
+            try (PthArchive archive = PthArchive.open(weights)) {
+                ModelConfig config = referenceConfig != null ? ReferenceConfig.read(referenceConfig) : configOf(archive);
+                return new Model(config, readParameters(pthSource(archive), config, ModelDirectory::stripCompilePrefix));
+            }
+        }
+        if (referenceConfig == null) throw new FormatException(weights + ": a safetensors file holds no config; the reference's config (JSON) must be given too");
         ModelConfig config = ReferenceConfig.read(referenceConfig);
         try (SafetensorsFile f = SafetensorsFile.open(weights)) {
-            return new Model(config, readParameters(f, config, n -> n.startsWith(COMPILE_PREFIX) ? n.substring(COMPILE_PREFIX.length()) : n));
+            return new Model(config, readParameters(f, config, ModelDirectory::stripCompilePrefix));
+        }
+    }
+
+    private static String stripCompilePrefix(String name) {
+        return name.startsWith(COMPILE_PREFIX) ? name.substring(COMPILE_PREFIX.length()) : name;
+    }
+
+    /** A zip archive (what torch.save writes since PyTorch 1.6), or a file named like a torch checkpoint. */
+    private static boolean isTorchCheckpoint(Path weights) throws IOException {
+        String name = weights.getFileName() == null ? "" : weights.getFileName().toString();
+        if (name.endsWith(".pth") || name.endsWith(".pt")) return true;
+        if (Files.isDirectory(weights)) return false;
+        byte[] magic;
+        try (InputStream in = Files.newInputStream(weights)) {
+            magic = in.readNBytes(4);
+        }
+        return magic.length == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+    }
+
+    /** The config pickled in a checkpoint (an EasyDict of the reference's resolved Hydra config). */
+    private static ModelConfig configOf(PthArchive archive) throws FormatException {
+        JsonNode tree = archive.config();
+        if (tree == null) throw new FormatException(archive.path() + ": the checkpoint holds no config; give the reference's config (JSON) instead");
+        try {
+            return ReferenceConfig.fromTree(tree);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(archive.path() + ": its config: " + e.getMessage());
         }
     }
 
@@ -188,6 +230,58 @@ public final class ModelDirectory {
      * it equals the embedding.
      */
     public static float[] readParameters(SafetensorsFile file, ModelConfig config, UnaryOperator<String> rename) throws IOException {
+        return readParameters(safetensorsSource(file), config, rename);
+    }
+
+    /** Where parameters come from: a safetensors file or a checkpoint's state_dict. */
+    private interface TensorSource {
+        Path path();
+
+        Collection<String> names();
+
+        DType dtype(String name) throws FormatException;
+
+        int[] shape(String name) throws FormatException;
+
+        void readFloats(String name, float[] dst, int offset) throws IOException;
+
+        float[] readFloats(String name) throws IOException;
+    }
+
+    private static TensorSource safetensorsSource(SafetensorsFile file) {
+        return new TensorSource() {
+            @Override public Path path() { return file.path(); }
+
+            @Override public Collection<String> names() { return file.names(); }
+
+            @Override public DType dtype(String name) throws FormatException { return file.info(name).dtype(); }
+
+            @Override public int[] shape(String name) throws FormatException { return file.info(name).shape(); }
+
+            @Override public void readFloats(String name, float[] dst, int offset) throws IOException { file.readFloats(name, dst, offset); }
+
+            @Override public float[] readFloats(String name) throws IOException { return file.readFloats(name); }
+        };
+    }
+
+    private static TensorSource pthSource(PthArchive archive) throws FormatException {
+        Map<String, PthArchive.Tensor> sd = archive.stateDict();
+        return new TensorSource() {
+            @Override public Path path() { return archive.path(); }
+
+            @Override public Collection<String> names() { return sd.keySet(); }
+
+            @Override public DType dtype(String name) { return sd.get(name).dtype(); }
+
+            @Override public int[] shape(String name) { return sd.get(name).shape(); }
+
+            @Override public void readFloats(String name, float[] dst, int offset) throws IOException { archive.readFloats(name, sd.get(name), dst, offset); }
+
+            @Override public float[] readFloats(String name) throws IOException { return archive.readFloats(name, sd.get(name)); }
+        };
+    }
+
+    private static float[] readParameters(TensorSource file, ModelConfig config, UnaryOperator<String> rename) throws IOException {
         ParameterLayout layout = ParameterLayout.of(config);
         Map<String, String> byName = new TreeMap<>();   // reference name -> name in the file
         List<String> problems = new ArrayList<>();
@@ -203,14 +297,14 @@ public final class ModelDirectory {
             String src = byName.remove(e.name());
             if (src == null) {
                 missing.add(e.name());
-            } else if (checkTensor(file.info(src), e.shape(), shapeProblems)) {
+            } else if (checkTensor(file, src, e.shape(), shapeProblems)) {
                 toRead.add(new Source(e, src));
             }
         }
         String tiedHead = null;
         if (config.tieEmbedding() && byName.containsKey(ParameterLayout.LM_HEAD)) {
             tiedHead = byName.remove(ParameterLayout.LM_HEAD);
-            if (!checkTensor(file.info(tiedHead), layout.entry(ParameterLayout.EMBEDDING).shape(), shapeProblems)) tiedHead = null;
+            if (!checkTensor(file, tiedHead, layout.entry(ParameterLayout.EMBEDDING).shape(), shapeProblems)) tiedHead = null;
         }
         if (!missing.isEmpty()) problems.add("missing " + String.join(", ", missing));
         if (!byName.isEmpty()) problems.add("unexpected " + String.join(", ", byName.values()));
@@ -225,20 +319,22 @@ public final class ModelDirectory {
 
     private record Source(ParameterLayout.Entry entry, String fileName) {}
 
-    /** Adds a problem and returns false when {@code t} is not a float tensor of {@code shape}. */
-    private static boolean checkTensor(TensorInfo t, int[] shape, List<String> problems) {
-        if (!Arrays.equals(t.shape(), shape)) {
-            problems.add(t.name() + " has shape " + t.shapeString() + ", config needs " + Arrays.toString(shape));
+    /** Adds a problem and returns false when tensor {@code name} is not a float tensor of {@code shape}. */
+    private static boolean checkTensor(TensorSource file, String name, int[] shape, List<String> problems) throws FormatException {
+        int[] has = file.shape(name);
+        if (!Arrays.equals(has, shape)) {
+            problems.add(name + " has shape " + Arrays.toString(has) + ", config needs " + Arrays.toString(shape));
             return false;
         }
-        if (t.dtype() != DType.F32 && t.dtype() != DType.BF16 && t.dtype() != DType.F16) {
-            problems.add(t.name() + " has dtype " + t.dtype() + ", needs F32, BF16 or F16");
+        DType dtype = file.dtype(name);
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
+            problems.add(name + " has dtype " + dtype + ", needs F32, BF16 or F16");
             return false;
         }
         return true;
     }
 
-    private static void checkTiedHead(SafetensorsFile file, String name, ParameterLayout layout, float[] params) throws IOException {
+    private static void checkTiedHead(TensorSource file, String name, ParameterLayout layout, float[] params) throws IOException {
         ParameterLayout.Entry emb = layout.entry(ParameterLayout.EMBEDDING);
         float[] head = file.readFloats(name);
         int d = emb.shape()[1];
