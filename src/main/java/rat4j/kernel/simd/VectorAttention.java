@@ -388,7 +388,7 @@ public final class VectorAttention implements Attention {
         for (; i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, ai + i).fma(FloatVector.fromArray(F, b, bi + i), acc);
         }
-        float r = acc.reduceLanes(VectorOperators.ADD);
+        float r = Lanes.sum(acc);
         for (; i < n; i++) r += a[ai + i] * b[bi + i];
         return r;
     }
@@ -424,8 +424,8 @@ public final class VectorAttention implements Attention {
                 acc2 = xv.fma(FloatVector.fromArray(F, y, y2 + d), acc2);
                 acc3 = xv.fma(FloatVector.fromArray(F, y, y3 + d), acc3);
             }
-            float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
-            float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+            float s0 = Lanes.sum(acc0), s1 = Lanes.sum(acc1);
+            float s2 = Lanes.sum(acc2), s3 = Lanes.sum(acc3);
             for (; d < D; d++) {
                 float xd = x[xi + d];
                 s0 += xd * y[y0 + d];
@@ -484,12 +484,12 @@ public final class VectorAttention implements Attention {
         FloatVector sum = FloatVector.zero(F);
         int a = 0, bound = F.loopBound(n);
         for (; a < bound; a += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, s, a).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = Lanes.exp(FloatVector.fromArray(F, s, a).sub(shift));
             e.intoArray(s, a);
             sum = sum.add(e);
         }
-        float r = sum.reduceLanes(VectorOperators.ADD);
-        for (; a < n; a++) r += s[a] = (float) Math.exp(s[a] - shift);
+        float r = Lanes.sum(sum);
+        for (; a < n; a++) r += s[a] = Lanes.exp(s[a] - shift);
         return r;
     }
 

@@ -214,7 +214,7 @@ public final class VectorGemm implements Gemm {
                 for (; p < bound; p += L) {
                     s0 = FloatVector.fromArray(S, ar, ai + p).fma(FloatVector.fromArray(S, b, bj + p), s0);
                 }
-                float dot = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+                float dot = Lanes.sum(s0.add(s1).add(s2.add(s3)));
                 for (; p < k; p++) dot += ar[ai + p] * b[bj + p];
                 int ci = cOff + i * ldc + j;
                 c[ci] = beta == 0f ? alpha * dot : alpha * dot + beta * c[ci];

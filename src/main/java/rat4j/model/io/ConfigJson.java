@@ -170,16 +170,6 @@ public final class ConfigJson {
 
     /** Reads a config.json; a FormatException "FILE: problem" for anything wrong in it. */
     public static ModelConfig read(Path file) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (CharacterCodingException e) {
-            throw new FormatException(file + ": not UTF-8 text");
-        }
-        try {
-            return fromJson(text);
-        } catch (IllegalArgumentException e) {
-            throw new FormatException(file + ": " + e.getMessage());
-        }
+        return JsonFields.readFile(file, ConfigJson::fromJson);
     }
 }

@@ -62,4 +62,19 @@ final class JsonFields {
         String s = v.toString();
         return s.length() > 60 ? s.substring(0, 57) + "..." : s;
     }
+
+    /** Reads a UTF-8 JSON file and parses it; a FormatException "FILE: problem" for anything wrong in it. */
+    static <T> T readFile(java.nio.file.Path file, java.util.function.Function<String, T> parse) throws java.io.IOException {
+        String text;
+        try {
+            text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new FormatException(file + ": not UTF-8 text");
+        }
+        try {
+            return parse.apply(text);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(file + ": " + e.getMessage());
+        }
+    }
 }

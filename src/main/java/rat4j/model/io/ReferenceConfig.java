@@ -54,17 +54,7 @@ public final class ReferenceConfig {
 
     /** Reads a JSON file; FormatException "FILE: problem" when it is not a usable reference config. */
     public static ModelConfig read(Path file) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (CharacterCodingException e) {
-            throw new FormatException(file + ": not UTF-8 text");
-        }
-        try {
-            return fromJson(text);
-        } catch (IllegalArgumentException e) {
-            throw new FormatException(file + ": " + e.getMessage());
-        }
+        return JsonFields.readFile(file, ReferenceConfig::fromJson);
     }
 
     public static ModelConfig fromJson(String json) {
