@@ -5,6 +5,12 @@
 #   llama2-encode.json  texts and the ids SentencePiece encodes them to with Llama 2's tokenizer.model
 #   llama2-decode.json  id sequences (byte pieces that make malformed UTF-8, control ids, stray U+2581 pieces...) and
 #                       the text SentencePiece decodes them to
+#   tiny-*.model        small BPE models trained here with spm_train on a generated corpus, covering what Llama 2's
+#                       model does not use: normalization rules (a precompiled charsmap), removal of extra whitespace,
+#                       a denormalizer, user-defined and control symbols, no byte fallback (runs of unknowns), no dummy
+#                       prefix, whitespace as suffix, and UNUSED pieces (tiny-unused.model: tiny-bytes.model with every
+#                       fifth merged piece retyped UNUSED by rewriting the protobuf)
+#   tiny-cases.json     per tiny model: texts with their ids, id sequences with their text
 # Texts with no newline are also run through spm_encode --output_format=id, which must agree with the Python binding
 # (spm_encode reads one sentence per line, so it cannot encode texts that contain newlines).
 #   src/test/resources/rat4j/tokenizer/regenerate.sh [path/to/llama2/tokenizer.model]
@@ -110,4 +116,129 @@ for name, cases in [("llama2-encode.json", encode), ("llama2-decode.json", decod
         head = json.dumps({"generated_by": "regenerate.sh", **meta})[:-1]
         f.write(head + ', "cases": [\n' + ",\n".join(json.dumps(c, ensure_ascii=True) for c in cases) + "\n]}\n")
     print("regenerate.sh: wrote %s (%d cases)" % (name, len(cases)))
+PY
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+/usr/bin/python3 - "$tmp" "$here" <<'PY'
+import json, os, random, shutil, subprocess, sys
+import sentencepiece as spm
+
+tmp, out = sys.argv[1], sys.argv[2]
+rng = random.Random(7)
+words = ("the of and to in is was for on that with as by at from his her it an were are which this be or has had not "
+         "but also first one new after who their its into two all more other they been over most when time than some "
+         "only made three years him later city school film people world called became before national series state "
+         "The City School Film People World A B C x y z 0 1 2 3 4 5 42 2024 3.14 , . ! ? ( ) - ' \" : ; cafe fi TM").split()
+lines = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 15))) for _ in range(3000)]
+corpus = os.path.join(tmp, "corpus.txt")
+with open(corpus, "w", encoding="utf-8") as f:
+    f.write("\n".join(lines) + "\n")
+# Normalization rules as SentencePiece's builder reads them: source code points TAB target code points (hex).
+rules = ["FF21\t41", "FF22\t42", "FF23\t43", "FF41\t61", "FF42\t62", "FF43\t63", "3000\t20", "A0\t20", "9\t20",
+         "FB01\t66 69", "2122\t54 4D", "65 301\tE9", "200B\t", "2460\t31", "32 33 34\t34 33 32"]
+denorm = ["54 4D\t2122", "E9\t65 301"]
+for name, lines_ in [("rules.tsv", rules), ("denorm.tsv", denorm)]:
+    with open(os.path.join(tmp, name), "w") as f:
+        f.write("\n".join(lines_) + "\n")
+
+common = ["--input=" + corpus, "--model_type=bpe", "--character_coverage=1.0", "--minloglevel=2"]
+models = {
+    "tiny-rules": ["--vocab_size=200", "--normalization_rule_tsv=" + os.path.join(tmp, "rules.tsv"),
+                   "--denormalization_rule_tsv=" + os.path.join(tmp, "denorm.tsv"),
+                   "--user_defined_symbols=<tag>,@@,xyz", "--control_symbols=<ctl>"],
+    "tiny-bytes": ["--vocab_size=400", "--normalization_rule_name=identity", "--byte_fallback=true",
+                   "--add_dummy_prefix=false", "--remove_extra_whitespaces=false", "--allow_whitespace_only_pieces=true",
+                   "--split_digits=true", "--user_defined_symbols=<tag>"],
+    "tiny-suffix": ["--vocab_size=350", "--normalization_rule_name=identity", "--byte_fallback=true",
+                    "--remove_extra_whitespaces=false", "--treat_whitespace_as_suffix=true"],
+}
+for name, args in models.items():
+    subprocess.run(["spm_train", "--model_prefix=" + os.path.join(tmp, name)] + common + args, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+# tiny-unused: tiny-bytes with every fifth NORMAL piece of two or more characters retyped UNUSED (type 5).
+def varint(b, i):
+    v = shift = 0
+    while True:
+        v |= (b[i] & 0x7F) << shift
+        shift += 7
+        i += 1
+        if b[i - 1] < 0x80:
+            return v, i
+def put_varint(v):
+    o = bytearray()
+    while True:
+        if v < 0x80:
+            o.append(v)
+            return bytes(o)
+        o.append(v & 0x7F | 0x80)
+        v >>= 7
+def fields(b):
+    i = 0
+    while i < len(b):
+        tag, i = varint(b, i)
+        start = i
+        wt = tag & 7
+        if wt == 0: _, i = varint(b, i)
+        elif wt == 1: i += 8
+        elif wt == 5: i += 4
+        elif wt == 2:
+            n, i = varint(b, i)
+            start, i = i, i + n
+        yield tag, b[start:i]
+src = open(os.path.join(tmp, "tiny-bytes.model"), "rb").read()
+outb, normal = bytearray(), 0
+for tag, payload in fields(src):
+    if tag >> 3 == 1:
+        piece, ptype, rest = None, 1, bytearray()
+        for t, p in fields(payload):
+            if t >> 3 == 1: piece = p.decode("utf-8")
+            if t >> 3 == 3: ptype = varint(p, 0)[0]
+            else: rest += put_varint(t) + (put_varint(len(p)) + p if t & 7 == 2 else p)
+        if ptype == 1 and len(piece) >= 2:
+            normal += 1
+            if normal % 5 == 0: ptype = 5
+        payload = bytes(rest) + put_varint(3 << 3) + put_varint(ptype)
+    outb += put_varint(tag) + (put_varint(len(payload)) + payload if tag & 7 == 2 else payload)
+open(os.path.join(tmp, "tiny-unused.model"), "wb").write(bytes(outb))
+
+texts = ["", " ", "   ", "\t", "\n", "the city", "  the   city  ", "the\tcity\t\tschool", "The City School\n\nFilm",
+         "Ａｂｃ　ａｂｃ\u00a0the ﬁrst™ cafe\u0301 caf\u00e9 zero\u200bwidth \u2460 1234 2341 234234",
+         "<tag>the@@city xyz xy <ta @ <ctl> <s> </s> <unk>", "<tag><tag>@@@@@xyzxyz", "日本語 😀 and ñ unknown ünïcödé",
+         "日本 😀😀 runs of unknowns 日日日", "\u2581 literal block \u2581\u2581", "42 3.14 2024 0123456789",
+         "trailing spaces   ", "   leading spaces", "only\u200b\u200b\u200bzero width", "\u3000\u3000", "x" * 300]
+alphabet = list("abcdefghijklmnopqrstuvwxyzTCSFPWABC0123456789 .,!?'") + [" ", " ", " ", "\t", "\n", "Ａ", "ａ", "\u3000",
+            "\u00a0", "ﬁ", "™", "e\u0301", "\u200b", "\u2460", "234", "<tag>", "<ta", "@@", "@", "xyz", "xy", "日", "😀",
+            "\u00e9", "<ctl>", "\u2581", "\u0301"]
+for n in list(range(1, 30)) + [50, 100]:
+    for _ in range(2):
+        texts.append("".join(rng.choice(alphabet) for _ in range(n)))
+
+result = {}
+for name in ["tiny-rules", "tiny-bytes", "tiny-suffix", "tiny-unused"]:
+    path = os.path.join(tmp, name + ".model")
+    sp = spm.SentencePieceProcessor(model_file=path)
+    encode = [{"text": t, "ids": sp.encode(t)} for t in texts]
+    one_line = [e for e in encode if "\n" not in e["text"] and "\r" not in e["text"] and e["text"].strip() != ""]
+    res = subprocess.run(["spm_encode", "--model=" + path, "--output_format=id"],
+                         input=("\n".join(e["text"] for e in one_line) + "\n").encode("utf-8"), capture_output=True, check=True)
+    lines_ = res.stdout.decode("utf-8").split("\n")[:-1]
+    assert len(lines_) == len(one_line), (name, len(lines_), len(one_line))
+    for e, line in zip(one_line, lines_):
+        assert [int(x) for x in line.split()] == e["ids"], (name, e["text"], line, e["ids"])
+    V = sp.get_piece_size()
+    decode_ids = [[], [sp.unk_id()], [sp.unk_id(), sp.unk_id()]] + [[rng.randrange(V) for _ in range(n)] for n in range(1, 40) for _ in range(3)]
+    decode = [{"ids": ids, "text": sp.decode(ids)} for ids in decode_ids]
+    result[name + ".model"] = {"encode": encode, "decode": decode}
+    shutil.copy(path, os.path.join(out, name + ".model"))
+    print("regenerate.sh: wrote %s.model (%d bytes, %d pieces)" % (name, os.path.getsize(path), V))
+
+with open(os.path.join(out, "tiny-cases.json"), "w", encoding="utf-8") as f:
+    f.write('{"generated_by": "regenerate.sh", "sentencepiece": "%s", "models": {\n' % spm.__version__)
+    f.write(",\n".join('"%s": {"encode": [\n%s\n], "decode": [\n%s\n]}' % (
+        name, ",\n".join(json.dumps(c) for c in r["encode"]), ",\n".join(json.dumps(c) for c in r["decode"]))
+        for name, r in result.items()))
+    f.write("\n}}\n")
+print("regenerate.sh: wrote tiny-cases.json")
 PY
