@@ -20,10 +20,13 @@ import java.util.Map;
  * the highest score is merged, the leftmost on ties, until no pair is a piece. Characters that are no piece become
  * their UTF-8 bytes as {@code <0xXX>} pieces (byte fallback) or the unknown id.
  *
- * <p>Speed: a binary heap of candidate pairs over a linked list of symbols, O(n log n) (the reference's agenda). A
- * character that occurs in no mergeable pair (for Llama 2: newline, tab, most CJK and emoji) can never be merged, so
- * the text is cut there and each run is merged on its own, which keeps the heap small; that is exact because a merge
- * never reaches across such a character. {@link NaiveBpe} is the quadratic reference the tests compare against.
+ * <p>Speed: a binary heap of candidate pairs over a linked list of symbols, O(n log n) (the reference's agenda). The
+ * text is also cut into runs that are merged one at a time, which keeps the heap small and in cache: between two
+ * adjacent characters that occur next to each other in no piece (for Llama 2, a letter and the U+2581 after it: pieces
+ * carry their space in front), and around characters that occur in no mergeable pair (newline, tab, most CJK and
+ * emoji). That is exact: a merge across such a cut would make a piece holding both characters side by side, and
+ * merges in one run never change the pairs of another. {@link NaiveBpe} is the quadratic reference the tests compare
+ * against.
  */
 public final class SentencePieceTokenizer implements Tokenizer {
     private final String name;
@@ -47,6 +50,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final LongIntMap pairs;
     /** Keys that occur in some pair; every other character is a barrier no merge crosses. */
     private final BitSet mergeable;
+    /** (code point << 21 | next code point) of every two characters side by side in a mergeable piece. */
+    private final LongIntMap bigrams;
     private final boolean hasUnused;
     private final PrefixMatcher userDefined;
     private final Normalizer normalizer;
@@ -136,10 +141,13 @@ public final class SentencePieceTokenizer implements Tokenizer {
             }
         }
         pairs = new LongIntMap(vocab * 4);
+        bigrams = new LongIntMap(vocab * 4);
         mergeable = new BitSet(vocab + Character.MAX_CODE_POINT + 1);
         for (int i = 0; i < vocab; i++) {
             if (!isMergeable(types[i])) continue;
             String p = pieces[i];
+            int[] cps = p.codePoints().toArray();
+            for (int c = 1; c < cps.length; c++) bigrams.put(bigram(cps[c - 1], cps[c]), 1);
             for (int at = p.offsetByCodePoints(0, 1); at < p.length(); at = p.offsetByCodePoints(at, 1)) {
                 int left = keyOf(p.substring(0, at), ids), right = keyOf(p.substring(at), ids);
                 if (left < 0 || right < 0) continue;
@@ -154,6 +162,10 @@ public final class SentencePieceTokenizer implements Tokenizer {
         SentencePieceModel.NormalizerSpec ds = model.denormalizer();
         byte[] denormMap = ds == null ? new byte[0] : ds.precompiledCharsMap();
         denormalizer = denormMap.length == 0 ? null : new Normalizer(ds, new CharsMap(denormMap), null, false);
+    }
+
+    private static long bigram(int cp, int next) {
+        return (long) cp << 21 | next;
     }
 
     /** NORMAL, USER_DEFINED and UNUSED pieces are the ones merges may produce (SentencePiece's pieces_ map). */
@@ -226,9 +238,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return e.out.toArray();
     }
 
-    /** The key of the single character at b[i] of n bytes (see keyOf). */
-    private int charKey(byte[] b, int i, int n) {
-        int cp = Utf8.codePoint(b, i, n);
+    /** The merge key of a character (see keyOf). */
+    private int keyOf(int cp) {
         int id = cp < 65536 ? bmpKeys[cp] : astralKeys.get(cp);
         return id >= 0 ? id : vocab + cp;
     }
@@ -261,27 +272,26 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
 
         void run() {
+            int prevCp = -1;  // the code point of the previous symbol, or -1 after a cut that no merge can cross
             int i = 0;
             while (i < length) {
                 long ud = userDefined == null ? -1 : userDefined.match(text, i, length);
-                int l, k;
+                int l, k, cp = -1;
                 boolean freeze = ud >= 0;
                 if (freeze) {
                     l = (int) (ud >>> 32);
                     k = (int) ud;
                 } else {
                     l = Utf8.oneCharLen(text, i, length);
-                    k = charKey(text, i, l);
+                    cp = Utf8.codePoint(text, i, l);
+                    k = keyOf(cp);
+                    if (!mergeable.get(k)) cp = -1;
                 }
                 // With UNUSED pieces the reference's resegmentation depends on the order of all pushes of the
                 // sentence, so the text is merged as one run.
-                if (!hasUnused && (freeze || !mergeable.get(k))) {
-                    mergeRun();
-                    add(k, l, freeze);
-                    emitRun();
-                } else {
-                    add(k, l, freeze);
-                }
+                if (!hasUnused && (cp < 0 || prevCp < 0 || bigrams.get(bigram(prevCp, cp)) < 0)) mergeRun();
+                add(k, l, freeze);
+                prevCp = cp;
                 i += l;
             }
             mergeRun();
