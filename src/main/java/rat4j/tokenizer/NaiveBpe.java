@@ -16,21 +16,27 @@ import java.util.Map;
  * resegmentation depends on the order of the reference's agenda, which this definition has no notion of.
  */
 final class NaiveBpe {
-    private NaiveBpe() {}
+    private final SentencePieceModel model;
+    private final Map<String, Integer> mergeable = new HashMap<>(), reserved = new HashMap<>();
+    private final List<String> userDefined = new ArrayList<>();
+    private final int unk;
 
-    /** The ids of an already normalized text (spaces as U+2581). */
-    static int[] encode(SentencePieceModel model, String normalized) {
-        Map<String, Integer> mergeable = new HashMap<>(), reserved = new HashMap<>();
-        List<String> userDefined = new ArrayList<>();
-        int unk = -1;
+    NaiveBpe(SentencePieceModel model) {
+        this.model = model;
+        int unknown = -1;
         for (int i = 0; i < model.pieces().size(); i++) {
             Piece p = model.pieces().get(i);
             if (p.type() == Type.UNUSED) throw new IllegalArgumentException("the naive reference does not model UNUSED pieces (id " + i + ")");
             if (SentencePieceTokenizer.isMergeable(p.type())) mergeable.put(p.piece(), i);
             else reserved.put(p.piece(), i);
             if (p.type() == Type.USER_DEFINED) userDefined.add(p.piece());
-            if (p.type() == Type.UNKNOWN) unk = i;
+            if (p.type() == Type.UNKNOWN) unknown = i;
         }
+        unk = unknown;
+    }
+
+    /** The ids of an already normalized text (spaces as U+2581). */
+    int[] encode(String normalized) {
         List<String> symbols = new ArrayList<>();
         List<Boolean> frozen = new ArrayList<>();
         for (int i = 0; i < normalized.length(); ) {

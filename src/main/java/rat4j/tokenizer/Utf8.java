@@ -1,7 +1,5 @@
 package rat4j.tokenizer;
 
-import java.util.Arrays;
-
 /** UTF-8 the way SentencePiece reads it (src/util.cc DecodeUTF8, IsValidDecodeUTF8, OneCharLen). */
 final class Utf8 {
     private Utf8() {}
@@ -79,7 +77,16 @@ final class Utf8 {
      */
     static byte[] encode(String s) {
         int n = s.length();
-        byte[] out = new byte[Math.multiplyExact(n, 3)];
+        long size = 0;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) size += 1;
+            else if (c < 0x800) size += 2;
+            else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) { size += 4; i++; }
+            else size += 3;
+        }
+        if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("text of " + size + " UTF-8 bytes is too long for one call; split it");
+        byte[] out = new byte[(int) size];
         int at = 0;
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
@@ -95,7 +102,7 @@ final class Utf8 {
             }
             at = put(out, at, cp);
         }
-        return Arrays.copyOf(out, at);
+        return out;
     }
 
     /** Decodes SentencePiece-style: each byte that does not start a well-formed character becomes one U+FFFD. */

@@ -7,9 +7,9 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,8 +35,7 @@ class TinyModelsTest {
     @Test void everyTinyModelEncodesAndDecodesLikeSentencePiece() throws IOException {
         int models = 0, checked = 0;
         StringBuilder report = new StringBuilder();
-        for (Iterator<Map.Entry<String, JsonNode>> it = fixture().fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> m = it.next();
+        for (Map.Entry<String, JsonNode> m : fixture().properties()) {
             SentencePieceTokenizer tok = new SentencePieceTokenizer(model(m.getKey()), m.getKey());
             for (JsonNode c : m.getValue().get("encode")) {
                 String text = c.get("text").textValue();
@@ -61,6 +60,23 @@ class TinyModelsTest {
         assertEquals(4, models);
         assertTrue(checked > 400, "cases: " + checked);
         assertEquals("", report.length() > 4000 ? report.substring(0, 4000) : report.toString());
+    }
+
+    @Test void heapEncoderMatchesTheNaiveReferenceOnTheTinyModels() throws IOException {
+        int checked = 0;
+        for (Map.Entry<String, JsonNode> m : fixture().properties()) {
+            SentencePieceModel model = model(m.getKey());
+            if (model.pieces().stream().anyMatch(p -> p.type() == SentencePieceModel.Type.UNUSED)) continue;
+            SentencePieceTokenizer tok = new SentencePieceTokenizer(model, m.getKey());
+            NaiveBpe naive = new NaiveBpe(model);
+            for (JsonNode c : m.getValue().get("encode")) {
+                String text = c.get("text").textValue();
+                Normalizer.Bytes norm = tok.normalize(text);
+                assertArrayEquals(naive.encode(Utf8.decode(norm.data, 0, norm.length)), tok.encode(text), m.getKey() + " " + text);
+                checked++;
+            }
+        }
+        assertTrue(checked > 200, "cases: " + checked);
     }
 
     @Test void theTinyModelsDeclareWhatTheyCover() throws IOException {
