@@ -14,9 +14,7 @@ import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Encode text to token ids (printed on one line, space-separated), or with --decode ids to text (printed as it is, without"
@@ -41,7 +39,10 @@ final class TokenizeCommand implements Callable<Integer> {
         if (decode) {
             out.print(tok.decode(parseIds(input)));
         } else {
-            out.println(Arrays.stream(tok.encode(input)).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+            int[] ids = tok.encode(input);
+            StringBuilder line = new StringBuilder(ids.length * 6);
+            for (int i = 0; i < ids.length; i++) line.append(i == 0 ? "" : " ").append(ids[i]);
+            out.println(line);
         }
         out.flush();
         return 0;

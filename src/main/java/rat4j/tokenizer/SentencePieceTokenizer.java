@@ -187,11 +187,15 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return id != null && types[id] == Type.CONTROL ? id : -1;
     }
 
+    /** The byte of a "<0xXX>" piece (upper-case hex, as SentencePiece writes them), or -1. */
     static int byteOf(String piece) {
         if (piece.length() != 6 || !piece.startsWith("<0x") || piece.charAt(5) != '>') return -1;
-        int hi = Character.digit(piece.charAt(3), 16), lo = Character.digit(piece.charAt(4), 16);
-        if (hi < 0 || lo < 0 || Character.isLowerCase(piece.charAt(3)) || Character.isLowerCase(piece.charAt(4))) return -1;
-        return hi << 4 | lo;
+        int hi = hexDigit(piece.charAt(3)), lo = hexDigit(piece.charAt(4));
+        return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+    }
+
+    private static int hexDigit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 
     @Override public int vocabSize() { return vocab; }
