@@ -31,6 +31,7 @@ public final class LanguageModel {
     // activations of the last forward, N = B*T rows
     private float[][] stream;       // 2 * layers + 1 arrays of (N, C): stream[2i] enters block i's mixer
     private float[] hn, rstd;       // (N, C) final-norm output, (N)
+    private float[] gradA, gradB;   // (N, C) each: the stream's gradient, ping-ponged through the blocks in backward
     private int[] tokens;           // (N)
     private int batch, seqLen;
 
@@ -97,13 +98,24 @@ public final class LanguageModel {
         int n = batch * seqLen, c = config.dModel(), v = config.vocabSize();
         float[] dlogits = logits; // overwritten in place: the logits are not needed after the loss
         double loss = CrossEntropy.forwardBackward(logits, checkLabels(labels, batch, seqLen), n, v, dlogits);
-        float[] dhn = new float[n * c];
+        if (gradA == null || gradA.length != n * c) {
+            gradA = new float[n * c];
+            gradB = new float[n * c];
+        }
+        float[] dhn = gradA, dx = gradB;
+        java.util.Arrays.fill(dhn, 0f);
         Linear.backward(dhn, grads, head.offset(), dlogits, hn, head.data(), head.offset(), n, c, v);
-        float[] dx = new float[n * c];
+        java.util.Arrays.fill(dx, 0f);
         RmsNorm.backward(dx, grads, finalNorm.offset(), dhn, stream[2 * mixers.length], finalNorm.data(), finalNorm.offset(), rstd, n, c);
+        float[] spare = dhn;
         for (int i = mixers.length - 1; i >= 0; i--) {
-            dx = backwardBlock(ffns[i], dx, grads, n * c);
-            dx = backwardBlock(mixers[i], dx, grads, n * c);
+            for (Block block : new Block[] {ffns[i], mixers[i]}) { // dx flows into the block's input gradient
+                java.util.Arrays.fill(spare, 0f);
+                block.backward(dx, spare, grads);
+                float[] t = dx;
+                dx = spare;
+                spare = t;
+            }
         }
         int eo = embedding.offset();
         for (int r = 0; r < n; r++) { // x[r] = E[token[r]]
@@ -111,12 +123,6 @@ public final class LanguageModel {
             for (int j = 0; j < c; j++) grads[dst + j] += dx[r * c + j];
         }
         return loss;
-    }
-
-    private static float[] backwardBlock(Block block, float[] dout, float[] grads, int size) {
-        float[] dinp = new float[size];
-        block.backward(dout, dinp, grads);
-        return dinp;
     }
 
     /** Runs the forward pass, saving activations; returns logits (B, T, V) in a fresh array. */
