@@ -2,6 +2,7 @@ package rat4j.bench;
 
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -26,6 +27,8 @@ import rat4j.kernel.simd.VectorAttention;
  *
  * <p>Work per op: causal forward 2*T*T*D*H flops (QK and PV over the T*T/2 pairs), backward 5*T*T*D*H (two dot
  * products and three row updates per pair); chunk attention with L=16 visits T*T/(2L) pairs, 16x fewer.
+ * The secondary result "gflops" is GFLOP/s by these counts; compare it with PeakBench's FMA peak.
+ *   bin/jmh AttentionBench -f 1
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,6 +41,19 @@ public class AttentionBench {
 
     @Param({"1024", "4096"})
     int T;
+
+    /** GFLOP done, reported by JMH per second of the iteration: GFLOP/s. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Flops {
+        public double gflops;
+
+        @Setup(Level.Iteration)
+        public void reset() { gflops = 0; }
+    }
+
+    /** GFLOP of one causal pass over all T*T/2 pairs with the given flops per pair-dimension. */
+    private double causalGflop(int perPair) { return perPair * (double) T * T / 2 * D * H / 1e9; }
 
     final VectorAttention attn = new VectorAttention();
     final float scale = (float) (1 / Math.sqrt(D));
@@ -69,25 +85,29 @@ public class AttentionBench {
     }
 
     @Benchmark
-    public float causalForward() {
+    public float causalForward(Flops flops) {
+        flops.gflops += causalGflop(4);
         attn.causalForward(B, T, H, D, Integer.MAX_VALUE, scale, q, k, v, out, lse);
         return lse[0];
     }
 
     @Benchmark
-    public float causalBackward() {
+    public float causalBackward(Flops flops) {
+        flops.gflops += causalGflop(10);
         attn.causalBackward(B, T, H, D, Integer.MAX_VALUE, scale, q, k, v, out, lse, dout, dq, dk, dv);
         return dq.data()[0];
     }
 
     @Benchmark
-    public float chunkForward() {
+    public float chunkForward(Flops flops) {
+        flops.gflops += causalGflop(4) / L;
         attn.chunkForward(B, T, H, D, L, scale, q, k, v, chunkOut, chunkLse);
         return chunkLse[0];
     }
 
     @Benchmark
-    public float chunkBackward() {
+    public float chunkBackward(Flops flops) {
+        flops.gflops += causalGflop(10) / L;
         attn.chunkBackward(B, T, H, D, L, scale, q, k, v, chunkOut, chunkLse, dout, dq, dk, dv);
         return dq.data()[0];
     }
