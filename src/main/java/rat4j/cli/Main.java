@@ -19,12 +19,12 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "rat4j", mixinStandardHelpOptions = true, version = "rat4j 0.1.0",
         description = "RAT language models on the JVM.",
-        subcommands = {ImportCommand.class, ScoreCommand.class, ConfigCommand.class})
+        subcommands = {ImportCommand.class, ScoreCommand.class, ConfigCommand.class, PrepareCommand.class, TrainCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: import, score or config");
+        throw new ParameterException(spec.commandLine(), "missing command: import, score, config, prepare or train");
     }
 
     public static void main(String[] args) {

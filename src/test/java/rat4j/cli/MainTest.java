@@ -124,7 +124,7 @@ class MainTest {
     }
 
     @Test void usageErrorsExitWithTwo() {
-        assertEquals("missing command: import, score or config (see 'rat4j --help')", run().error(2));
+        assertEquals("missing command: import, score, config, prepare or train (see 'rat4j --help')", run().error(2));
         assertTrue(run("import", "--weights", "w").error(2).startsWith("Missing required options: '--reference-config=C.json', '--out=DIR'"));
         assertTrue(run("score", "--model", "m", "--input", "i", "--out", "o", "--bogus").error(2).startsWith("Unknown option: '--bogus'"));
         assertEquals("--preset=NAME, --list are mutually exclusive (specify only one) (see 'rat4j config --help')",
