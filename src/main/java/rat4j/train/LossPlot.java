@@ -45,6 +45,7 @@ public final class LossPlot {
         r.setSeriesShapesVisible(1, true);
         plot.setRenderer(r);
         ((org.jfree.chart.axis.NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        chart.setPadding(new org.jfree.chart.ui.RectangleInsets(4, 4, 4, 24)); // room for the last tick label
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(bytes, chart, 900, 540);
         AtomicOutput.write(png, bytes.toByteArray());

@@ -91,8 +91,7 @@ public record TrainConfig(Path dataDir, Path sftFile, String tokenizer, ModelCon
         positive(gradAccum, "gradient accumulation");
         positive(epochs, "epochs");
         if (maxSteps < 0) throw new IllegalArgumentException("max steps must be >= 0 (0 = from epochs), got " + maxSteps);
-        Math.multiplyExact(Math.multiplyExact((long) seqLen, microBatch), model.vocabSize()); // logits (B, T, V) must be addressable
-        if ((long) seqLen * microBatch * model.vocabSize() > Integer.MAX_VALUE - 8) {
+        if ((long) seqLen * microBatch * model.vocabSize() > Integer.MAX_VALUE - 8) { // the logits (B, T, V) are one array
             throw new IllegalArgumentException("B x T x V = " + microBatch + " x " + seqLen + " x " + model.vocabSize()
                     + " logits exceed one Java array; lower the micro-batch or the sequence length (raise --grad-accum instead)");
         }

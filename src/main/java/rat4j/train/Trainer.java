@@ -116,6 +116,10 @@ public final class Trainer implements AutoCloseable {
         if (Files.exists(run.resolve(RUN_FILE))) {
             throw new IOException(run + " already holds a run (" + RUN_FILE + "); continue it with --resume or choose another --out");
         }
+        if (!new Checkpoint.Store(run).list().isEmpty()) {
+            // pruning would take another run's newer checkpoints for ours and delete ours
+            throw new IOException(run + " holds checkpoints but no " + RUN_FILE + "; choose another --out");
+        }
         Files.createDirectories(run);
         float[] params = initialParameters(config);
         Trainer t = new Trainer(config, progress, params, new float[params.length], new float[params.length], null);
@@ -236,7 +240,7 @@ public final class Trainer implements AutoCloseable {
         long trainNanos = 0;
         int perStep = config.microBatch() * config.seqLen() * config.gradAccum();
         double[] losses = new double[(int) Math.max(0, end - step)];
-        if (step == 0 || startStep < end) progress.message(describe());
+        if (startStep < end) progress.message(describe());
         while (step < end) {
             long t0 = System.nanoTime();
             double[] lossAndNorm = trainStep();
@@ -267,9 +271,9 @@ public final class Trainer implements AutoCloseable {
         ModelConfig mc = config.model();
         String layers = mc.seqCell().kind().refName + (mc.interleaved() ? "+" + mc.seqCell1().kind().refName : "");
         TrainConfig.Recipe r = config.recipe();
-        return String.format("rat4j: training %s parameters (%s, %d layers, d_model %d, vocab %d) on %s: %d steps of B %d x A %d x T %d = %d tokens;"
+        return String.format("rat4j: training %s parameters (%s, %d layer%s, d_model %d, vocab %d) on %s: %d steps of B %d x A %d x T %d = %d tokens;"
                         + " AdamW lr %.2e betas (%s, %s) wd %s, warmup %d steps, cosine to %.1e, clip %s; %d threads",
-                Progress.count(params.length), layers, mc.numLayers(), mc.dModel(), mc.vocabSize(), data.description(), totalSteps,
+                Progress.count(params.length), layers, mc.numLayers(), mc.numLayers() == 1 ? "" : "s", mc.dModel(), mc.vocabSize(), data.description(), totalSteps,
                 config.microBatch(), config.gradAccum(), config.seqLen(), (long) config.microBatch() * config.gradAccum() * config.seqLen(), r.lr(),
                 r.beta1(), r.beta2(), r.weightDecay(), schedule.warmupSteps(), r.etaMin(), r.clipNorm() > 0 ? r.clipNorm() : "off", Parallel.threads());
     }

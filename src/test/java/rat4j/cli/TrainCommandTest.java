@@ -4,12 +4,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import rat4j.model.io.ConfigJson;
 import rat4j.model.io.ModelDirectory;
+import rat4j.model.io.Safetensors;
+import rat4j.model.io.Safetensors.TensorData;
+import rat4j.model.io.SafetensorsFile;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +56,16 @@ class TrainCommandTest {
         assertTrue(t.out().contains("tokens/s") && t.out().contains("peak heap") && t.out().contains("validation loss"), t.out());
         assertTrue(t.err().contains("validation loss"), t.err());
         assertEquals(257, ModelDirectory.load(run.resolve("model")).config().vocabSize());
+        // the trained model serves 'score'
+        Path batch = dir.resolve("batch.safetensors"), scored = dir.resolve("scored.safetensors");
+        Safetensors.write(batch, Map.of("input_ids", TensorData.i64(new long[] {'t', 'h', 'e', ' '}, new int[] {1, 4}),
+                "labels", TensorData.i64(new long[] {'h', 'e', ' ', 'q'}, new int[] {1, 4})), Map.of());
+        Result s = run("score", "--model", run.resolve("model").toString(), "--input", batch.toString(), "--out", scored.toString());
+        assertEquals(0, s.rc(), s.err());
+        try (SafetensorsFile f = SafetensorsFile.open(scored)) {
+            float loss = f.readFloats("loss")[0];
+            assertTrue(loss > 0 && loss < Math.log(257) + 1, "a finite loss from the trained model: " + loss);
+        }
 
         Result again = run("train", "--out", run.toString(), "--resume");
         assertEquals(0, again.rc(), again.err());

@@ -174,6 +174,10 @@ class TrainerTest {
         e = assertThrows(IOException.class, () -> Trainer.resume(run, Progress.silent()));
         assertTrue(e.getMessage().contains("belongs to a run other than"), e.getMessage());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> Trainer.resume(dir.resolve("nothing"), Progress.silent()));
+        // checkpoints without a run.json are another run's leftovers, not to be pruned by a new run
+        Files.delete(run.resolve(Trainer.RUN_FILE));
+        e = assertThrows(IOException.class, () -> Trainer.start(c, Progress.silent()));
+        assertTrue(e.getMessage().contains("holds checkpoints but no run.json"), e.getMessage());
     }
 
     @Test void badConfigurationsAreRefusedBeforeTraining() throws IOException {
