@@ -123,7 +123,12 @@ public final class Trainer implements AutoCloseable {
         Files.createDirectories(run);
         float[] params = initialParameters(config);
         Trainer t = new Trainer(config, progress, params, new float[params.length], new float[params.length], null);
-        AtomicOutput.write(run.resolve(RUN_FILE), config.toJson().getBytes(StandardCharsets.UTF_8));
+        try {
+            AtomicOutput.write(run.resolve(RUN_FILE), config.toJson().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            t.close();
+            throw e;
+        }
         return t;
     }
 
