@@ -7,6 +7,7 @@ package rat4j.kernel;
 public final class Kernels {
     private static volatile Gemm gemm;
     private static volatile Attention attention;
+    private static volatile Elementwise elementwise;
 
     private Kernels() {}
 
@@ -29,7 +30,7 @@ public final class Kernels {
         Attention a = attention;
         if (a == null) {
             synchronized (Kernels.class) {
-                if (attention == null) attention = AttentionBackends.best();
+                if (attention == null) attention = SimdBackends.best(Attention.class, "attention", NaiveAttention::new, Attention::name);
                 a = attention;
             }
         }
@@ -38,5 +39,18 @@ public final class Kernels {
 
     public static void useAttention(Attention a) {
         attention = a;
+    }
+
+    public static Elementwise elementwise() {
+        Elementwise e = elementwise;
+        if (e == null) {
+            synchronized (Kernels.class) {
+                if (elementwise == null) {
+                    elementwise = SimdBackends.best(Elementwise.class, "elementwise", NaiveElementwise::new, Elementwise::name);
+                }
+                e = elementwise;
+            }
+        }
+        return e;
     }
 }

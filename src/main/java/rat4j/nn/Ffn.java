@@ -1,5 +1,7 @@
 package rat4j.nn;
 
+import rat4j.kernel.Elementwise;
+import rat4j.kernel.Kernels;
 import rat4j.kernel.Parallel;
 import rat4j.tensor.Sizes;
 import rat4j.tensor.Tensor;
@@ -40,9 +42,8 @@ public final class Ffn implements Block {
         RmsNorm.forward(xn, rstd, inp, ln.data(), ln.offset(), n, c);
         Linear.forward(pre, xn, fc1.data(), fc1.offset(), n, c, hidden);
         int total = n * hidden;
-        Parallel.forRange(total, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) act[i] = Activations.gelu(pre[i]);
-        });
+        Elementwise ew = Kernels.elementwise();
+        Parallel.forRange(total, 4096, (from, to) -> ew.gelu(pre, act, from, to));
         Linear.forward(out, act, fc2.data(), fc2.offset(), n, hidden, c);
         int nc = n * c;
         Buffers.addInto(out, inp, nc); // residual
@@ -54,9 +55,8 @@ public final class Ffn implements Block {
         Buffers.addInto(dinp, dout, nc); // out = inp + ...
         dact = Buffers.zeroed(dact, Sizes.product(n, hidden));
         Linear.backward(dact, grads, fc2.offset(), dout, act, fc2.data(), fc2.offset(), n, hidden, c);
-        Parallel.forRange(n * hidden, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) dact[i] *= Activations.geluGrad(pre[i]); // act = gelu(pre)
-        });
+        Elementwise ew = Kernels.elementwise();
+        Parallel.forRange(n * hidden, 4096, (from, to) -> ew.geluBackward(pre, dact, from, to)); // act = gelu(pre)
         dxn = Buffers.zeroed(dxn, nc);
         Linear.backward(dxn, grads, fc1.offset(), dact, xn, fc1.data(), fc1.offset(), n, c, hidden);
         RmsNorm.backward(dinp, grads, ln.offset(), dxn, inp, ln.data(), ln.offset(), rstd, n, c);
