@@ -43,7 +43,8 @@ final class Lanes {
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     // MAX keeps 2^n normal (n <= 127); beyond it +inf, which softmax never meets (its arguments are <= 0)
     private static final float MAX = 88.0f, MIN = -87.3365447504f;
-    private static final float ROUNDER = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer
+    private static final float ROUNDER = 12582912f;
+    private static final FloatVector ZERO = FloatVector.zero(F), INFINITY = FloatVector.broadcast(F, Float.POSITIVE_INFINITY); // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer
 
     /** exp of every lane, within ~2 ulp; 0 below -87.3 (so exp(-inf) = 0), +inf above 88, NaN stays NaN. */
     static FloatVector exp(FloatVector x) {
@@ -61,7 +62,8 @@ final class Lanes {
         FloatVector e = p.mul(r.mul(r)).add(r).add(1f);
         IntVector pow2 = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         FloatVector scale = pow2.reinterpretAsFloats();
-        return e.mul(scale).blend(0f, under).blend(Float.POSITIVE_INFINITY, over).blend(x, x.test(VectorOperators.IS_NAN));
+        // NaN needs no case of its own: it passes through max/min and the polynomial
+        return e.mul(scale).blend(ZERO, under).blend(INFINITY, over);
     }
 
     /** The same function for one float, for the tails of vector loops, so a value never depends on its lane. */
