@@ -10,6 +10,8 @@ import java.util.Map;
  * FFN 4 x d_model, the Llama-2 tokenizer's 32000 tokens, tied embedding, RoPE base 10000. In the hybrids
  * seq_cell is local attention (window 1024) and seq_cell1, used by blocks 0, 2, 4, ..., is full attention or RAT.
  * The RNN's seq_len (only used by its gate-bias initialisation) is data.seq_len = 4096 there.
+ * The "-small" ones are the newcomer's demo models: the same structure with the Llama-2 vocabulary at d_model 256,
+ * 4 heads of 64, 4 layers, FFN 1024, window 256 (about 11M parameters, 8M of them the embedding).
  * The "-tiny" ones have the same structure at demo/test scale (d_model 128, 4 heads of 32, 4 layers, 256 tokens).
  */
 public final class Presets {
@@ -21,6 +23,12 @@ public final class Presets {
         xl("rnn-xl", LayerSpec.rnn(4096), null, PositionEncoding.NONE);
         xl("attention_localattention_interleave-xl", LayerSpec.localAttention(16, 1024), LayerSpec.attention(16), PositionEncoding.ROPE);
         xl("rat_localattention_interleave-xl", LayerSpec.localAttention(16, 1024), LayerSpec.rat(16, 16, 2), PositionEncoding.ROPE_INTERROPE);
+
+        small("rat-small", LayerSpec.rat(4, 16, 2), null, PositionEncoding.INTERROPE);
+        small("attention-small", LayerSpec.attention(4), null, PositionEncoding.ROPE);
+        small("rnn-small", LayerSpec.rnn(512), null, PositionEncoding.NONE);
+        small("attention_localattention_interleave-small", LayerSpec.localAttention(4, 256), LayerSpec.attention(4), PositionEncoding.ROPE);
+        small("rat_localattention_interleave-small", LayerSpec.localAttention(4, 256), LayerSpec.rat(4, 16, 2), PositionEncoding.ROPE_INTERROPE);
 
         tiny("rat-tiny", LayerSpec.rat(4, 16, 2), null, PositionEncoding.INTERROPE);
         tiny("attention-tiny", LayerSpec.attention(4), null, PositionEncoding.ROPE);
@@ -34,6 +42,10 @@ public final class Presets {
 
     private static void xl(String name, LayerSpec cell, LayerSpec cell1, PositionEncoding pe) {
         PRESETS.put(name, new ModelConfig(32000, 2048, 24, 4 * 2048, cell, cell1, 2, pe, 10000.0, true));
+    }
+
+    private static void small(String name, LayerSpec cell, LayerSpec cell1, PositionEncoding pe) {
+        PRESETS.put(name, new ModelConfig(32000, 256, 4, 4 * 256, cell, cell1, 2, pe, 10000.0, true));
     }
 
     private static void tiny(String name, LayerSpec cell, LayerSpec cell1, PositionEncoding pe) {
