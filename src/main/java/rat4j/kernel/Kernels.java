@@ -7,6 +7,7 @@ package rat4j.kernel;
 public final class Kernels {
     private static volatile Gemm gemm;
     private static volatile Attention attention;
+    private static volatile Bf16Gemm bf16Gemm;
 
     private Kernels() {}
 
@@ -38,5 +39,21 @@ public final class Kernels {
 
     public static void useAttention(Attention a) {
         attention = a;
+    }
+
+    /** The product with bf16 weights of the decode path, chosen on first use ({@link Bf16GemmBackends#best()}). */
+    public static Bf16Gemm bf16Gemm() {
+        Bf16Gemm g = bf16Gemm;
+        if (g == null) {
+            synchronized (Kernels.class) {
+                if (bf16Gemm == null) bf16Gemm = Bf16GemmBackends.best();
+                g = bf16Gemm;
+            }
+        }
+        return g;
+    }
+
+    public static void useBf16Gemm(Bf16Gemm g) {
+        bf16Gemm = g;
     }
 }
