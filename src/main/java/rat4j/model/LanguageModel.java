@@ -248,6 +248,15 @@ public final class LanguageModel {
             return b;
         }
 
+        /** Makes sequence {@code to} a copy of sequence {@code from}, position included: a fork of its context. */
+        public void copySequence(int from, int to) {
+            Objects.checkIndex(from, batchSize);
+            Objects.checkIndex(to, batchSize);
+            if (from == to) return;
+            for (SequenceMixer.Cache c : caches) c.copy(from, to);
+            positions[to] = positions[from];
+        }
+
         /** Checks slots[0, n) are distinct valid slots; names the first bad one. */
         private void checkSlots(int n, int[] slots) {
             if (n < 0 || n > batchSize) throw new IllegalArgumentException(n + " rows for a decode state of " + batchSize + " sequences");

@@ -116,6 +116,12 @@ public final class AttentionLayer implements SequenceMixer {
         @Override public long bytes() { return 8L * keys.length; }
 
         @Override public int batch() { return batch; }
+
+        @Override public void copy(int from, int to) {
+            int per = keys.length / batch;
+            System.arraycopy(keys, from * per, keys, to * per, per);
+            System.arraycopy(values, from * per, values, to * per, per);
+        }
     }
 
     @Override

@@ -199,6 +199,14 @@ public final class RatLayer implements SequenceMixer {
         @Override public long bytes() { return 4L * (finalK.length + finalV.length + runK.length + runV.length); }
 
         @Override public int batch() { return batch; }
+
+        @Override public void copy(int from, int to) {
+            int per = finalK.length / batch, c = runK.length / batch;
+            System.arraycopy(finalK, from * per, finalK, to * per, per);
+            System.arraycopy(finalV, from * per, finalV, to * per, per);
+            System.arraycopy(runK, from * c, runK, to * c, c);
+            System.arraycopy(runV, from * c, runV, to * c, c);
+        }
     }
 
     @Override

@@ -132,6 +132,11 @@ public final class RnnLayer implements SequenceMixer {
         @Override public long bytes() { return 4L * h.length; }
 
         @Override public int batch() { return batch; }
+
+        @Override public void copy(int from, int to) {
+            int c = h.length / batch;
+            System.arraycopy(h, from * c, h, to * c, c);
+        }
     }
 
     @Override

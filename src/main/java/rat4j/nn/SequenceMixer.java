@@ -13,6 +13,9 @@ public interface SequenceMixer extends Block {
 
         /** B, the number of sequences. */
         int batch();
+
+        /** Makes sequence {@code to} a copy of sequence {@code from} (a fork: both then decode independently). */
+        void copy(int from, int to);
     }
 
     /** An empty cache for {@code batch} sequences of up to {@code maxLen} tokens each. */
