@@ -11,7 +11,7 @@ import rat4j.kernel.Parallel;
 public final class MemoryBandwidth {
     private MemoryBandwidth() {}
 
-    /** Bytes per second of each kernel (best of the repeats). */
+    /** Bytes per second of each kernel: the median of the repeats (a shared machine gives outliers both ways). */
     public record Result(double copy, double triad) {
         /** The higher of the two: the bound it gives is the harder to reach. */
         public double best() { return Math.max(copy, triad); }
@@ -21,9 +21,9 @@ public final class MemoryBandwidth {
         }
     }
 
-    /** Default: three arrays of 32M floats (384 MiB), best of 8 (the machines we share are noisy). */
+    /** Default: three arrays of 32M floats (384 MiB), 9 repeats. */
     public static Result measure() {
-        return measure(32 << 20, 8);
+        return measure(32 << 20, 9);
     }
 
     public static Result measure(int n, int repeats) {
@@ -35,20 +35,26 @@ public final class MemoryBandwidth {
                 c[i] = 1f;
             }
         });
-        long copy = Long.MAX_VALUE, triad = Long.MAX_VALUE;
+        long[] copy = new long[repeats], triad = new long[repeats];
         for (int r = 0; r < repeats; r++) {
             long t = System.nanoTime();
             Parallel.forRange(n, 1 << 16, (from, to) -> System.arraycopy(b, from, a, from, to - from));
-            copy = Math.min(copy, System.nanoTime() - t);
+            copy[r] = System.nanoTime() - t;
             t = System.nanoTime();
             float s = 3f;
             Parallel.forRange(n, 1 << 16, (from, to) -> {
                 for (int i = from; i < to; i++) a[i] = b[i] + s * c[i];
             });
-            triad = Math.min(triad, System.nanoTime() - t);
+            triad[r] = System.nanoTime() - t;
         }
         if (a[n - 1] != b[n - 1] + 3f) throw new IllegalStateException("bandwidth kernels computed nothing");
         double bytes = 4.0 * n;
-        return new Result(2 * bytes / copy * 1e9, 3 * bytes / triad * 1e9);
+        return new Result(2 * bytes / median(copy) * 1e9, 3 * bytes / median(triad) * 1e9);
+    }
+
+    private static double median(long[] t) {
+        long[] s = t.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
     }
 }

@@ -12,12 +12,15 @@ import rat4j.kernel.Parallel;
 
 /**
  * {@link Bf16Gemm} on the Vector API. A vector of bf16 weights is widened to float32 by sign-extending each short to
- * an int and shifting it into the high half (exact), then used in fma dot products against up to four input rows at
- * once, so each weight is read from memory once per call whatever n is. Threads split the weight rows.
+ * an int and shifting it into the high half (exact). One input row (a decode step at batch 1) takes fma dot products
+ * straight from the widened vectors; several widen each weight row once into a per-thread buffer that stays in L1
+ * while every input row's dot product reads it, so each weight is read from memory once per call whatever n is.
+ * (A four-row register-blocked variant was 8x slower: C2 gave up on it and the vectors were boxed.) Threads split the
+ * weight rows.
  *
- * <p>Every dot product, whether computed alone or in a group of four, runs the same arithmetic: two accumulators
- * taking alternate vectors, added, reduced by {@link Lanes#sum}, then the scalar tail in order. So the result of a row
- * does not depend on n (batched decoding gives the same bits as decoding alone) nor on JIT state.
+ * <p>Every dot product runs the same arithmetic: two accumulators taking alternate vectors, added, reduced by
+ * {@link Lanes#sum}, then the scalar tail in order. So the result of a row does not depend on n (batched decoding
+ * gives the same bits as decoding alone) nor on JIT state.
  */
 public final class VectorBf16Gemm implements Bf16Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -27,6 +30,18 @@ public final class VectorBf16Gemm implements Bf16Gemm {
     /** Weights per task: below this a pool hop costs more than the work. */
     private static final int MIN_TASK_WEIGHTS = 1 << 16;
 
+    /** Per-thread widened weight row, (cols). */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(int cols) {
+        float[] r = ROW.get();
+        if (r.length < cols) {
+            r = new float[cols];
+            ROW.set(r);
+        }
+        return r;
+    }
+
     @Override public String name() { return "java-vector(" + F.vectorBitSize() + "-bit)"; }
 
     @Override
@@ -35,11 +50,15 @@ public final class VectorBf16Gemm implements Bf16Gemm {
         if (n == 0 || rows == 0) return;
         int grain = Math.max(1, MIN_TASK_WEIGHTS / Math.max(1, cols));
         Parallel.forRange(rows, grain, (j0, j1) -> {
+            float[] wf = n == 1 ? null : scratch(cols);
             for (int j = j0; j < j1; j++) {
                 int wr = wOff + j * cols;
-                int i = 0;
-                for (; i + 4 <= n; i += 4) dot4(cols, x, xOff + i * cols, w, wr, out, outOff + i * rows + j, rows);
-                for (; i < n; i++) out[outOff + i * rows + j] = dot1(cols, x, xOff + i * cols, w, wr);
+                if (n == 1) {
+                    out[outOff + j] = dot1(cols, x, xOff, w, wr);
+                    continue;
+                }
+                widenRow(w, wr, cols, wf); // once per weight row, read from L1 by every input row
+                for (int i = 0; i < n; i++) out[outOff + i * rows + j] = dotWidened(cols, x, xOff + i * cols, wf);
             }
         });
     }
@@ -66,41 +85,27 @@ public final class VectorBf16Gemm implements Bf16Gemm {
         return s;
     }
 
-    /** Four rows of x (stride k) against one weight row; out[oi + r * oStride] for r < 4. Same arithmetic as dot1. */
-    private static void dot4(int k, float[] x, int xi, short[] w, int wi, float[] out, int oi, int oStride) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+    /** dst[0, k) = the weights w[wi, wi + k) as floats (exact). */
+    private static void widenRow(short[] w, int wi, int k, float[] dst) {
+        int p = 0, bound = k - k % L;
+        for (; p < bound; p += L) widen(w, wi + p).intoArray(dst, p);
+        for (; p < k; p++) dst[p] = Bf16.toFloat(w[wi + p]);
+    }
+
+    /** dot1 with the weight row already widened: the same operations in the same order, so the same bits. */
+    static float dotWidened(int k, float[] x, int xi, float[] wf) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int p = 0, bound2 = k - k % (2 * L), bound = k - k % L;
-        int x1 = xi + k, x2 = xi + 2 * k, x3 = xi + 3 * k;
         for (; p < bound2; p += 2 * L) {
-            FloatVector v0 = widen(w, wi + p), v1 = widen(w, wi + p + L);
-            a0 = FloatVector.fromArray(F, x, xi + p).fma(v0, a0);
-            a1 = FloatVector.fromArray(F, x, xi + p + L).fma(v1, a1);
-            b0 = FloatVector.fromArray(F, x, x1 + p).fma(v0, b0);
-            b1 = FloatVector.fromArray(F, x, x1 + p + L).fma(v1, b1);
-            c0 = FloatVector.fromArray(F, x, x2 + p).fma(v0, c0);
-            c1 = FloatVector.fromArray(F, x, x2 + p + L).fma(v1, c1);
-            d0 = FloatVector.fromArray(F, x, x3 + p).fma(v0, d0);
-            d1 = FloatVector.fromArray(F, x, x3 + p + L).fma(v1, d1);
+            a0 = FloatVector.fromArray(F, x, xi + p).fma(FloatVector.fromArray(F, wf, p), a0);
+            a1 = FloatVector.fromArray(F, x, xi + p + L).fma(FloatVector.fromArray(F, wf, p + L), a1);
         }
         if (p < bound) {
-            FloatVector v0 = widen(w, wi + p);
-            a0 = FloatVector.fromArray(F, x, xi + p).fma(v0, a0);
-            b0 = FloatVector.fromArray(F, x, x1 + p).fma(v0, b0);
-            c0 = FloatVector.fromArray(F, x, x2 + p).fma(v0, c0);
-            d0 = FloatVector.fromArray(F, x, x3 + p).fma(v0, d0);
+            a0 = FloatVector.fromArray(F, x, xi + p).fma(FloatVector.fromArray(F, wf, p), a0);
             p += L;
         }
-        float sa = Lanes.sum(a0.add(a1)), sb = Lanes.sum(b0.add(b1)), sc = Lanes.sum(c0.add(c1)), sd = Lanes.sum(d0.add(d1));
-        for (; p < k; p++) {
-            float wv = Bf16.toFloat(w[wi + p]);
-            sa += x[xi + p] * wv;
-            sb += x[x1 + p] * wv;
-            sc += x[x2 + p] * wv;
-            sd += x[x3 + p] * wv;
-        }
-        out[oi] = sa;
-        out[oi + oStride] = sb;
-        out[oi + 2 * oStride] = sc;
-        out[oi + 3 * oStride] = sd;
+        float s = Lanes.sum(a0.add(a1));
+        for (; p < k; p++) s += x[xi + p] * wf[p];
+        return s;
     }
 }
