@@ -8,6 +8,7 @@ public final class Kernels {
     private static volatile Gemm gemm;
     private static volatile Attention attention;
     private static volatile Elementwise elementwise;
+    private static volatile Bf16Gemm bf16Gemm;
 
     private Kernels() {}
 
@@ -52,5 +53,21 @@ public final class Kernels {
             }
         }
         return e;
+    }
+
+    /** The product with bf16 weights of the decode path, chosen on first use (RAT4J_BF16GEMM=naive forces the reference). */
+    public static Bf16Gemm bf16Gemm() {
+        Bf16Gemm g = bf16Gemm;
+        if (g == null) {
+            synchronized (Kernels.class) {
+                if (bf16Gemm == null) bf16Gemm = SimdBackends.best(Bf16Gemm.class, "bf16gemm", NaiveBf16Gemm::new, Bf16Gemm::name);
+                g = bf16Gemm;
+            }
+        }
+        return g;
+    }
+
+    public static void useBf16Gemm(Bf16Gemm g) {
+        bf16Gemm = g;
     }
 }

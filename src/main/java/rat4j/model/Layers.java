@@ -10,19 +10,20 @@ import rat4j.nn.SequenceMixer;
 final class Layers {
     private Layers() {}
 
-    static SequenceMixer mixer(ModelConfig config, int i, ParameterLayout layout, float[] params, Rope rope) {
+    /** @param bf16 null, or the parameters in bf16 for the decode path */
+    static SequenceMixer mixer(ModelConfig config, int i, ParameterLayout layout, float[] params, short[] bf16, Rope rope) {
         LayerSpec s = config.layer(i);
         String p = "backbone.layers." + i + ".seq_layer.";
         return switch (s.kind()) {
             case RAT -> new RatLayer(s.numHead(), s.ngroups(), s.chunkSize(), rope,
                     layout.view(params, p + "input_norm.weight"), layout.view(params, p + "in_proj.weight"),
-                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"));
+                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"), bf16);
             case ATTENTION, LOCAL_ATTENTION -> new AttentionLayer(s.numHead(),
                     s.kind() == LayerKind.ATTENTION ? AttentionLayer.FULL : s.windowSize(), rope,
                     layout.view(params, p + "input_norm.weight"), layout.view(params, p + "in_proj.weight"),
-                    layout.view(params, p + "out_proj.weight"));
+                    layout.view(params, p + "out_proj.weight"), bf16);
             case RNN -> new RnnLayer(layout.view(params, p + "input_norm.weight"), layout.view(params, p + "in_proj.weight"),
-                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"));
+                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"), bf16);
         };
     }
 }

@@ -13,6 +13,8 @@ import java.util.Map;
  * The "-small" ones are the newcomer's demo models: the same structure with the Llama-2 vocabulary at d_model 256,
  * 4 heads of 64, 4 layers, FFN 1024, window 256 (about 11M parameters, 8M of them the embedding).
  * The "-tiny" ones have the same structure at demo/test scale (d_model 128, 4 heads of 32, 4 layers, 256 tokens).
+ * The "-base" ones are ~100M-parameter versions for decoding benchmarks on a CPU: d_model 768, 12 layers, 12 heads
+ * of 64, FFN 3072, the Llama-2 vocabulary (32000), sliding windows of 1024, RAT chunks of 16.
  */
 public final class Presets {
     private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
@@ -36,9 +38,19 @@ public final class Presets {
         tiny("rnn-tiny", LayerSpec.rnn(256), null, PositionEncoding.NONE);
         tiny("attention_localattention_interleave-tiny", LayerSpec.localAttention(4, 64), LayerSpec.attention(4), PositionEncoding.ROPE);
         tiny("rat_localattention_interleave-tiny", LayerSpec.localAttention(4, 64), LayerSpec.rat(4, 16, 2), PositionEncoding.ROPE_INTERROPE);
+
+        base("rat-base", LayerSpec.rat(12, 16, 2), null, PositionEncoding.INTERROPE);
+        base("attention-base", LayerSpec.attention(12), null, PositionEncoding.ROPE);
+        base("local_attention-base", LayerSpec.localAttention(12, 1024), null, PositionEncoding.ROPE);
+        base("rnn-base", LayerSpec.rnn(4096), null, PositionEncoding.NONE);
+        base("rat_localattention_interleave-base", LayerSpec.localAttention(12, 1024), LayerSpec.rat(12, 16, 2), PositionEncoding.ROPE_INTERROPE);
     }
 
     private Presets() {}
+
+    private static void base(String name, LayerSpec cell, LayerSpec cell1, PositionEncoding pe) {
+        PRESETS.put(name, new ModelConfig(32000, 768, 12, 4 * 768, cell, cell1, 2, pe, 10000.0, true));
+    }
 
     private static void xl(String name, LayerSpec cell, LayerSpec cell1, PositionEncoding pe) {
         PRESETS.put(name, new ModelConfig(32000, 2048, 24, 4 * 2048, cell, cell1, 2, pe, 10000.0, true));

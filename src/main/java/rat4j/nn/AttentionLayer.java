@@ -2,6 +2,7 @@ package rat4j.nn;
 
 import rat4j.kernel.Attention;
 import rat4j.kernel.Kernels;
+import rat4j.kernel.Parallel;
 import rat4j.kernel.Strided;
 import rat4j.tensor.Sizes;
 import rat4j.tensor.Tensor;
@@ -18,6 +19,7 @@ public final class AttentionLayer implements SequenceMixer {
     private final int c, heads, d, window;
     private final float scale;
     private final Tensor norm, inProj, outProj; // (C), (3C, C), (C, C)
+    private final DecodeMatrix inProjDecode, outProjDecode;
     private final Rope rope;
     private float[] inp;                        // (N, C) by reference
     private float[] xn, rstd, proj, att, lse;   // (N,C) (N) (N,3C: v | q rotated | k rotated) (N,C) (B,H,T)
@@ -25,6 +27,11 @@ public final class AttentionLayer implements SequenceMixer {
     private int batch, seqLen;
 
     public AttentionLayer(int heads, int window, Rope rope, Tensor norm, Tensor inProj, Tensor outProj) {
+        this(heads, window, rope, norm, inProj, outProj, null);
+    }
+
+    /** @param bf16 null, or the model's parameters in bf16 (laid out like them): decoding then reads the matrices from it */
+    public AttentionLayer(int heads, int window, Rope rope, Tensor norm, Tensor inProj, Tensor outProj, short[] bf16) {
         this.c = norm.dim(0);
         this.heads = heads;
         this.d = c / heads;
@@ -34,6 +41,8 @@ public final class AttentionLayer implements SequenceMixer {
         this.norm = norm;
         this.inProj = inProj;
         this.outProj = outProj;
+        this.inProjDecode = new DecodeMatrix(inProj, bf16);
+        this.outProjDecode = new DecodeMatrix(outProj, bf16);
     }
 
     private void ensure(int batch, int seqLen) {
@@ -90,60 +99,91 @@ public final class AttentionLayer implements SequenceMixer {
      */
     public static final class KvCache implements Cache {
         final float[] keys, values; // (B, H, slots, D)
-        final int slots;
+        final int batch, slots;
+        final float[] xn, proj, att; // step scratch: (B, C), (B, 3C: v | q | k), (B, C)
 
         KvCache(int batch, int heads, int slots, int d) {
+            this.batch = batch;
             this.slots = slots;
             keys = new float[Sizes.product(batch, heads, slots, d)];
             values = new float[keys.length];
+            int bc = Sizes.product(batch, heads, d);
+            xn = new float[bc];
+            proj = new float[Sizes.product(bc, 3)];
+            att = new float[bc];
         }
 
         @Override public long bytes() { return 8L * keys.length; }
+
+        @Override public int batch() { return batch; }
+
+        @Override public void copy(int from, int to) {
+            int per = keys.length / batch;
+            System.arraycopy(keys, from * per, keys, to * per, per);
+            System.arraycopy(values, from * per, values, to * per, per);
+        }
     }
 
     @Override
     public Cache newCache(int batch, int maxLen) {
         int slots = window == FULL ? maxLen : (int) Math.min(maxLen, (long) window + 1);
-        return new KvCache(batch, heads, slots, d);
+        return new KvCache(batch, heads, Math.max(1, slots), d);
     }
 
     @Override
-    public void fillCache(Cache cache, int prefix) {
+    public void fillCache(Cache cache, int slot, int row, int prefix) {
         KvCache kv = (KvCache) cache;
         if (prefix < 1 || prefix > seqLen) throw new IllegalArgumentException("prefill of " + prefix + " tokens after a forward of " + seqLen);
-        for (int b = 0; b < batch; b++) {
-            for (int t = Math.max(0, prefix - kv.slots); t < prefix; t++) {
-                int row = (b * seqLen + t) * 3 * c;
-                for (int h = 0; h < heads; h++) {
-                    int dst = ((b * heads + h) * kv.slots + t % kv.slots) * d;
-                    System.arraycopy(proj, row + 2 * c + h * d, kv.keys, dst, d);
-                    System.arraycopy(proj, row + h * d, kv.values, dst, d);
-                }
+        if (row < 0 || row >= batch) throw new IllegalArgumentException("row " + row + " outside the forward's batch of " + batch);
+        if (window == FULL && prefix > kv.slots) throw new IllegalArgumentException("prefill of " + prefix + " tokens exceeds the attention cache's " + kv.slots);
+        for (int t = Math.max(0, prefix - kv.slots); t < prefix; t++) {
+            int src = (row * seqLen + t) * 3 * c;
+            for (int h = 0; h < heads; h++) {
+                int dst = ((slot * heads + h) * kv.slots + t % kv.slots) * d;
+                System.arraycopy(proj, src + 2 * c + h * d, kv.keys, dst, d);
+                System.arraycopy(proj, src + h * d, kv.values, dst, d);
             }
         }
     }
 
     @Override
-    public void step(float[] inp, float[] out, Cache cache, int batch, int pos) {
+    public void step(float[] inp, float[] out, Cache cache, int n, int[] slots, int[] positions) {
         KvCache kv = (KvCache) cache;
-        if (window == FULL && pos >= kv.slots) throw new IllegalStateException("attention cache full at " + kv.slots + " tokens");
-        float[] sxn = new float[batch * c], sproj = new float[batch * 3 * c], satt = new float[batch * c];
-        RmsNorm.forward(sxn, null, inp, norm.data(), norm.offset(), batch, c);
-        Linear.forward(sproj, sxn, inProj.data(), inProj.offset(), batch, c, 3 * c);
-        rope.rotate(sproj, c, 3 * c, batch, 1, heads, pos, 1, false);
-        rope.rotate(sproj, 2 * c, 3 * c, batch, 1, heads, pos, 1, false);
-        // the ring holds positions max(0, pos - slots + 1)..pos, in slots 0..count-1 (order is irrelevant to softmax)
-        int count = (int) Math.min(pos + 1L, kv.slots);
-        for (int b = 0; b < batch; b++) {
+        for (int r = 0; r < n; r++) {
+            if (window == FULL && positions[r] >= kv.slots) throw new IllegalStateException("attention cache full at " + kv.slots + " tokens");
+        }
+        RmsNorm.forward(kv.xn, null, inp, norm.data(), norm.offset(), n, c);
+        inProjDecode.apply(kv.proj, kv.xn, n);
+        rope.rotateRows(kv.proj, c, 3 * c, n, heads, positions, 1);
+        rope.rotateRows(kv.proj, 2 * c, 3 * c, n, heads, positions, 1);
+        for (int r = 0; r < n; r++) {
+            int pos = positions[r], slot = slots[r];
             for (int h = 0; h < heads; h++) {
-                int slot = ((b * heads + h) * kv.slots + pos % kv.slots) * d;
-                System.arraycopy(sproj, b * 3 * c + 2 * c + h * d, kv.keys, slot, d);
-                System.arraycopy(sproj, b * 3 * c + h * d, kv.values, slot, d);
+                int dst = ((slot * heads + h) * kv.slots + pos % kv.slots) * d;
+                System.arraycopy(kv.proj, r * 3 * c + 2 * c + h * d, kv.keys, dst, d);
+                System.arraycopy(kv.proj, r * 3 * c + h * d, kv.values, dst, d);
             }
         }
-        Kernels.attention().decode(batch, heads, d, count, kv.slots, scale, new Strided(sproj, c, 3 * c),
-                kv.keys, kv.values, 0, null, null, Strided.dense(satt, c));
-        Linear.forward(out, satt, outProj.data(), outProj.offset(), batch, c, c);
-        Buffers.addInto(out, inp, batch * c);
+        // a sequence's ring holds positions max(0, pos - slots + 1)..pos (order is irrelevant to softmax)
+        Parallel.forRange(n, 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int count = (int) Math.min(positions[r] + 1L, kv.slots);
+                Kernels.attention().decode(1, heads, d, count, kv.slots, scale, new Strided(kv.proj, r * 3 * c + c, 3 * c),
+                        kv.keys, kv.values, slots[r] * heads * kv.slots * d, null, null, new Strided(kv.att, r * c, c));
+            }
+        });
+        outProjDecode.apply(out, kv.att, n);
+        Buffers.addInto(out, inp, n * c);
+    }
+
+    @Override
+    public long stepWeightBytes() {
+        return inProjDecode.bytes() + outProjDecode.bytes() + 4L * norm.size();
+    }
+
+    @Override
+    public long stepCacheBytes(int pos) {
+        long count = window == FULL ? pos + 1L : Math.min(pos + 1L, (long) window + 1);
+        return 8L * count * c; // a key and a value per visible position
     }
 }

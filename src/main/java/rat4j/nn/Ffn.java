@@ -10,6 +10,7 @@ import rat4j.tensor.Tensor;
 public final class Ffn implements Block {
     private final int c, hidden;
     private final Tensor ln, fc1, fc2; // (C), (F, C), (F... C)
+    private final DecodeMatrix fc1Decode, fc2Decode;
     // saved activations, N = B*T rows
     private float[] inp;                 // (N, C) the input, by reference
     private float[] xn, rstd, pre, act;  // (N, C), (N), (N, F), (N, F)
@@ -18,12 +19,21 @@ public final class Ffn implements Block {
 
     /** @param ln (C) norm weight, fc1 (F, C), fc2 (C, F): views into the model's parameter storage */
     public Ffn(Tensor ln, Tensor fc1, Tensor fc2) {
+        this(ln, fc1, fc2, null);
+    }
+
+    /** @param bf16 null, or the model's parameters in bf16 (laid out like them): decoding then reads fc1, fc2 from it */
+    public Ffn(Tensor ln, Tensor fc1, Tensor fc2, short[] bf16) {
         this.c = ln.dim(0);
         this.hidden = fc1.dim(0);
         this.ln = ln;
         this.fc1 = fc1;
         this.fc2 = fc2;
+        this.fc1Decode = new DecodeMatrix(fc1, bf16);
+        this.fc2Decode = new DecodeMatrix(fc2, bf16);
     }
+
+    public int hidden() { return hidden; }
 
     private void ensure(int rows) {
         if (xn == null || xn.length < Sizes.product(rows, c)) {
@@ -60,5 +70,24 @@ public final class Ffn implements Block {
         dxn = Buffers.zeroed(dxn, nc);
         Linear.backward(dxn, grads, fc1.offset(), dact, xn, fc1.data(), fc1.offset(), n, c, hidden);
         RmsNorm.backward(dinp, grads, ln.offset(), dxn, inp, ln.data(), ln.offset(), rstd, n, c);
+    }
+
+    /**
+     * The forward of n decoding rows, saving nothing: out (n, C) = inp + fc2(gelu(fc1(rmsnorm(inp)))), with the
+     * caller's scratch xn (n, C) and act (n, F), and the matrices in their decode format.
+     */
+    public void step(float[] inp, float[] out, int n, float[] xn, float[] act) {
+        RmsNorm.forward(xn, null, inp, ln.data(), ln.offset(), n, c);
+        fc1Decode.apply(act, xn, n);
+        int total = n * hidden;
+        Elementwise ew = Kernels.elementwise();
+        Parallel.forRange(total, 4096, (from, to) -> ew.gelu(act, act, from, to));
+        fc2Decode.apply(out, act, n);
+        Buffers.addInto(out, inp, n * c);
+    }
+
+    /** Bytes of weights one step reads. */
+    public long stepWeightBytes() {
+        return fc1Decode.bytes() + fc2Decode.bytes() + 4L * ln.size();
     }
 }

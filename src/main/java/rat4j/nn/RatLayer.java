@@ -22,6 +22,7 @@ public final class RatLayer implements SequenceMixer {
     private final int c, heads, d, groups, chunkLen, width; // width = 3C + 2GD, the in_proj rows
     private final float scale;
     private final Tensor norm, inProj, gateBias, outProj;  // (C), (3C+2GD, C), (C), (C, C)
+    private final DecodeMatrix inProjDecode, outProjDecode;
     private final Rope rope;
     private float[] inp;                                   // (N, C) by reference
     private float[] xn, rstd, proj;                        // (N, C), (N), (N, width)
@@ -30,6 +31,11 @@ public final class RatLayer implements SequenceMixer {
     private int batch, seqLen;
 
     public RatLayer(int heads, int groups, int chunkLen, Rope rope, Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
+        this(heads, groups, chunkLen, rope, norm, inProj, gateBias, outProj, null);
+    }
+
+    /** @param bf16 null, or the model's parameters in bf16 (laid out like them): decoding then reads the matrices from it */
+    public RatLayer(int heads, int groups, int chunkLen, Rope rope, Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj, short[] bf16) {
         this.c = norm.dim(0);
         this.heads = heads;
         this.d = c / heads;
@@ -42,6 +48,8 @@ public final class RatLayer implements SequenceMixer {
         this.inProj = inProj;
         this.gateBias = gateBias;
         this.outProj = outProj;
+        this.inProjDecode = new DecodeMatrix(inProj, bf16);
+        this.outProjDecode = new DecodeMatrix(outProj, bf16);
     }
 
     private void ensure(int batch, int seqLen) {
@@ -158,87 +166,128 @@ public final class RatLayer implements SequenceMixer {
     }
 
     /**
-     * RAT's decoding state: the rotated final key and value of every completed chunk per (sequence, head), and the
-     * running (unrotated) key/value state of the current chunk. It grows by one key/value per L tokens.
+     * RAT's decoding state: per (sequence, head) the rotated final key and value of every completed chunk, and per
+     * sequence the running (unrotated) key/value state of its current chunk. It grows by one key/value per L tokens.
      */
     public static final class RatCache implements Cache {
         final float[] finalK, finalV; // (B, H, maxChunks, D)
         final float[] runK, runV;     // (B, C)
-        final int maxChunks;
+        final int batch, maxChunks;
+        // step scratch, n <= B rows
+        final float[] xn, proj;       // (B, C), (B, width)
+        final float[] z, g, q, k;     // (B, C) each
+        final float[] kcur, att;      // (B, C) rotated running key, attention output
 
-        RatCache(int batch, int heads, int maxChunks, int d) {
+        RatCache(int batch, int heads, int maxChunks, int d, int width) {
+            this.batch = batch;
             this.maxChunks = maxChunks;
+            int bc = Sizes.product(batch, heads, d);
             finalK = new float[Sizes.product(batch, heads, maxChunks, d)];
             finalV = new float[finalK.length];
-            runK = new float[Sizes.product(batch, heads, d)];
-            runV = new float[runK.length];
+            runK = new float[bc];
+            runV = new float[bc];
+            xn = new float[bc];
+            proj = new float[Sizes.product(batch, width)];
+            z = new float[bc];
+            g = new float[bc];
+            q = new float[bc];
+            k = new float[bc];
+            kcur = new float[bc];
+            att = new float[bc];
         }
 
         @Override public long bytes() { return 4L * (finalK.length + finalV.length + runK.length + runV.length); }
+
+        @Override public int batch() { return batch; }
+
+        @Override public void copy(int from, int to) {
+            int per = finalK.length / batch, c = runK.length / batch;
+            System.arraycopy(finalK, from * per, finalK, to * per, per);
+            System.arraycopy(finalV, from * per, finalV, to * per, per);
+            System.arraycopy(runK, from * c, runK, to * c, c);
+            System.arraycopy(runV, from * c, runV, to * c, c);
+        }
     }
 
     @Override
     public Cache newCache(int batch, int maxLen) {
-        return new RatCache(batch, heads, Math.max(1, (maxLen + chunkLen - 1) / chunkLen), d);
+        return new RatCache(batch, heads, Math.max(1, (maxLen + chunkLen - 1) / chunkLen), d, width);
     }
 
     @Override
-    public void fillCache(Cache cache, int prefix) {
+    public void fillCache(Cache cache, int slot, int row, int prefix) {
         RatCache rc = (RatCache) cache;
         if (prefix < 1 || prefix > seqLen) throw new IllegalArgumentException("prefill of " + prefix + " tokens after a forward of " + seqLen);
+        if (row < 0 || row >= batch) throw new IllegalArgumentException("row " + row + " outside the forward's batch of " + batch);
         int done = prefix / chunkLen;
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < done; j++) {
-                int row = (b * seqLen + j * chunkLen + chunkLen - 1) * c;
-                for (int h = 0; h < heads; h++) {
-                    int dst = ((b * heads + h) * rc.maxChunks + j) * d;
-                    System.arraycopy(kr, row + h * d, rc.finalK, dst, d);
-                    System.arraycopy(hv, row + h * d, rc.finalV, dst, d);
-                }
-            }
-            int last = (b * seqLen + prefix - 1) * c;
-            System.arraycopy(hk, last, rc.runK, b * c, c);
-            System.arraycopy(hv, last, rc.runV, b * c, c);
+        if (done > rc.maxChunks || (done == rc.maxChunks && prefix % chunkLen != 0)) {
+            throw new IllegalArgumentException("prefill of " + prefix + " tokens exceeds the RAT cache's " + rc.maxChunks * chunkLen);
         }
+        for (int j = 0; j < done; j++) {
+            int src = (row * seqLen + j * chunkLen + chunkLen - 1) * c;
+            for (int h = 0; h < heads; h++) {
+                int dst = ((slot * heads + h) * rc.maxChunks + j) * d;
+                System.arraycopy(kr, src + h * d, rc.finalK, dst, d);
+                System.arraycopy(hv, src + h * d, rc.finalV, dst, d);
+            }
+        }
+        int last = (row * seqLen + prefix - 1) * c;
+        System.arraycopy(hk, last, rc.runK, slot * c, c);
+        System.arraycopy(hv, last, rc.runV, slot * c, c);
     }
 
     @Override
-    public void step(float[] inp, float[] out, Cache cache, int batch, int pos) {
+    public void step(float[] inp, float[] out, Cache cache, int n, int[] slots, int[] positions) {
         RatCache rc = (RatCache) cache;
-        int chunk = pos / chunkLen;
-        if (chunk >= rc.maxChunks) throw new IllegalStateException("RAT cache full at " + rc.maxChunks * chunkLen + " tokens");
-        boolean restart = pos % chunkLen == 0, closes = pos % chunkLen == chunkLen - 1;
-        int bc = batch * c;
-        float[] sxn = new float[bc], sproj = new float[batch * width];
-        float[] sz = new float[bc], sg = new float[bc], sq = new float[bc], sk = new float[bc], kcur = new float[bc], satt = new float[bc];
-        RmsNorm.forward(sxn, null, inp, norm.data(), norm.offset(), batch, c);
-        Linear.forward(sproj, sxn, inProj.data(), inProj.offset(), batch, c, width);
-        prepare(sproj, batch, sz, sg, sq, sk);
-        for (int b = 0; b < batch; b++) {
+        for (int r = 0; r < n; r++) {
+            if (positions[r] / chunkLen >= rc.maxChunks) throw new IllegalStateException("RAT cache full at " + rc.maxChunks * chunkLen + " tokens");
+        }
+        int nc = n * c;
+        RmsNorm.forward(rc.xn, null, inp, norm.data(), norm.offset(), n, c);
+        inProjDecode.apply(rc.proj, rc.xn, n);
+        prepare(rc.proj, n, rc.z, rc.g, rc.q, rc.k);
+        for (int r = 0; r < n; r++) { // hk_t = g hk_{t-1} + (1 - g) k_t, likewise hx on x; restart at a chunk start
+            boolean restart = positions[r] % chunkLen == 0;
+            int row = r * c, state = slots[r] * c;
             for (int j = 0; j < c; j++) {
-                int k = b * c + j;
-                float gv = sg[k];
-                float pk = restart ? 0f : rc.runK[k], pv = restart ? 0f : rc.runV[k];
-                rc.runK[k] = gv * pk + (1f - gv) * sk[k];
-                rc.runV[k] = gv * pv + (1f - gv) * sproj[b * width + c + j];
+                float gv = rc.g[row + j];
+                float pk = restart ? 0f : rc.runK[state + j], pv = restart ? 0f : rc.runV[state + j];
+                rc.runK[state + j] = gv * pk + (1f - gv) * rc.k[row + j];
+                rc.runV[state + j] = gv * pv + (1f - gv) * rc.proj[r * width + c + j];
+            }
+            System.arraycopy(rc.runK, state, rc.kcur, row, c);
+        }
+        rope.rotateRows(rc.q, 0, c, n, heads, positions, chunkLen); // angle index = chunk
+        rope.rotateRows(rc.kcur, 0, c, n, heads, positions, chunkLen);
+        Parallel.forRange(n, 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int slot = slots[r];
+                Kernels.attention().decode(1, heads, d, positions[r] / chunkLen, rc.maxChunks, scale, new Strided(rc.q, r * c, c),
+                        rc.finalK, rc.finalV, slot * heads * rc.maxChunks * d, new Strided(rc.kcur, r * c, c),
+                        new Strided(rc.runV, slot * c, c), new Strided(rc.att, r * c, c));
+            }
+        });
+        for (int r = 0; r < n; r++) {
+            int chunk = positions[r] / chunkLen, slot = slots[r];
+            if (positions[r] % chunkLen != chunkLen - 1) continue;
+            for (int h = 0; h < heads; h++) { // the running state becomes this chunk's final key/value
+                int dst = ((slot * heads + h) * rc.maxChunks + chunk) * d;
+                System.arraycopy(rc.kcur, r * c + h * d, rc.finalK, dst, d);
+                System.arraycopy(rc.runV, slot * c + h * d, rc.finalV, dst, d);
             }
         }
-        System.arraycopy(rc.runK, 0, kcur, 0, bc);
-        rope.rotate(sq, 0, c, batch, 1, heads, chunk, 1, false); // angle index = chunk
-        rope.rotate(kcur, 0, c, batch, 1, heads, chunk, 1, false);
-        Kernels.attention().decode(batch, heads, d, chunk, rc.maxChunks, scale, Strided.dense(sq, c),
-                rc.finalK, rc.finalV, 0, Strided.dense(kcur, c), Strided.dense(rc.runV, c), Strided.dense(satt, c));
-        if (closes) { // the running state becomes this chunk's final key/value
-            for (int b = 0; b < batch; b++) {
-                for (int h = 0; h < heads; h++) {
-                    int slot = ((b * heads + h) * rc.maxChunks + chunk) * d, o = b * c + h * d;
-                    System.arraycopy(kcur, o, rc.finalK, slot, d);
-                    System.arraycopy(rc.runV, o, rc.finalV, slot, d);
-                }
-            }
-        }
-        for (int i = 0; i < bc; i++) satt[i] *= sz[i];
-        Linear.forward(out, satt, outProj.data(), outProj.offset(), batch, c, c);
-        Buffers.addInto(out, inp, bc);
+        for (int i = 0; i < nc; i++) rc.att[i] *= rc.z[i];
+        outProjDecode.apply(out, rc.att, n);
+        Buffers.addInto(out, inp, nc);
+    }
+
+    @Override
+    public long stepWeightBytes() {
+        return inProjDecode.bytes() + outProjDecode.bytes() + 4L * (norm.size() + gateBias.size());
+    }
+
+    @Override
+    public long stepCacheBytes(int pos) {
+        return 4L * (2L * (pos / chunkLen) * c + 2L * c); // the earlier chunks' finals and the running state
     }
 }

@@ -11,17 +11,25 @@ import rat4j.tensor.Tensor;
 public final class RnnLayer implements SequenceMixer {
     private final int c;
     private final Tensor norm, inProj, gateBias, outProj; // (C), (3C, C), (C), (C, C)
+    private final DecodeMatrix inProjDecode, outProjDecode;
     private float[] inp;                                  // (N, C) by reference
     private float[] xn, rstd, proj, z, g, h, y;           // (N,C) (N) (N,3C) (N,C) (N,C) (N,C) (N,C)
     private float[] dy, dproj, dh, dg, dxn; // backward scratch, reused
     private int batch, seqLen;
 
     public RnnLayer(Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
+        this(norm, inProj, gateBias, outProj, null);
+    }
+
+    /** @param bf16 null, or the model's parameters in bf16 (laid out like them): decoding then reads the matrices from it */
+    public RnnLayer(Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj, short[] bf16) {
         this.c = norm.dim(0);
         this.norm = norm;
         this.inProj = inProj;
         this.gateBias = gateBias;
         this.outProj = outProj;
+        this.inProjDecode = new DecodeMatrix(inProj, bf16);
+        this.outProjDecode = new DecodeMatrix(outProj, bf16);
     }
 
     private void ensure(int rows) {
@@ -105,10 +113,30 @@ public final class RnnLayer implements SequenceMixer {
 
     /** The RNN's whole context is its state h (B, C). */
     public static final class RnnCache implements Cache {
-        final float[] h;
-        RnnCache(int batch, int c) { h = new float[Sizes.product(batch, c)]; }
+        final float[] h;                 // (B, C)
+        final int batch;
+        final float[] xn, proj, z, g, y; // step scratch: (B, C), (B, 3C), (B, C) x 3
+
+        RnnCache(int batch, int c) {
+            this.batch = batch;
+            h = new float[Sizes.product(batch, c)];
+            xn = new float[h.length];
+            proj = new float[Sizes.product(h.length, 3)];
+            z = new float[h.length];
+            g = new float[h.length];
+            y = new float[h.length];
+        }
+
         public float[] state() { return h; }
+
         @Override public long bytes() { return 4L * h.length; }
+
+        @Override public int batch() { return batch; }
+
+        @Override public void copy(int from, int to) {
+            int c = h.length / batch;
+            System.arraycopy(h, from * c, h, to * c, c);
+        }
     }
 
     @Override
@@ -117,30 +145,41 @@ public final class RnnLayer implements SequenceMixer {
     }
 
     @Override
-    public void fillCache(Cache cache, int prefix) {
+    public void fillCache(Cache cache, int slot, int row, int prefix) {
         RnnCache rc = (RnnCache) cache;
         if (prefix < 1 || prefix > seqLen) throw new IllegalArgumentException("prefill of " + prefix + " tokens after a forward of " + seqLen);
-        for (int b = 0; b < batch; b++) System.arraycopy(h, (b * seqLen + prefix - 1) * c, rc.h, b * c, c);
+        if (row < 0 || row >= batch) throw new IllegalArgumentException("row " + row + " outside the forward's batch of " + batch);
+        System.arraycopy(h, (row * seqLen + prefix - 1) * c, rc.h, slot * c, c);
     }
 
     @Override
-    public void step(float[] inp, float[] out, Cache cache, int batch, int pos) {
+    public void step(float[] inp, float[] out, Cache cache, int n, int[] slots, int[] positions) {
         RnnCache rc = (RnnCache) cache;
-        float[] sxn = new float[batch * c], sproj = new float[batch * 3 * c], sz = new float[batch * c], sg = new float[batch * c];
-        RmsNorm.forward(sxn, null, inp, norm.data(), norm.offset(), batch, c);
-        Linear.forward(sproj, sxn, inProj.data(), inProj.offset(), batch, c, 3 * c);
-        gates(sproj, sz, sg, batch);
-        float[] sy = new float[batch * c];
-        for (int b = 0; b < batch; b++) {
+        RmsNorm.forward(rc.xn, null, inp, norm.data(), norm.offset(), n, c);
+        inProjDecode.apply(rc.proj, rc.xn, n);
+        gates(rc.proj, rc.z, rc.g, n);
+        for (int r = 0; r < n; r++) {
+            int state = slots[r] * c;
+            boolean first = positions[r] == 0;
             for (int j = 0; j < c; j++) {
-                int k = b * c + j;
-                float prev = pos == 0 ? 0f : rc.h[k];
-                float hv = sg[k] * prev + (1f - sg[k]) * sproj[b * 3 * c + c + j];
-                rc.h[k] = hv;
-                sy[k] = sz[k] * hv;
+                int k = r * c + j;
+                float prev = first ? 0f : rc.h[state + j];
+                float hv = rc.g[k] * prev + (1f - rc.g[k]) * rc.proj[r * 3 * c + c + j]; // h_t = g h_{t-1} + (1 - g) x_t
+                rc.h[state + j] = hv;
+                rc.y[k] = rc.z[k] * hv;
             }
         }
-        Linear.forward(out, sy, outProj.data(), outProj.offset(), batch, c, c);
-        Buffers.addInto(out, inp, batch * c);
+        outProjDecode.apply(out, rc.y, n);
+        Buffers.addInto(out, inp, n * c);
+    }
+
+    @Override
+    public long stepWeightBytes() {
+        return inProjDecode.bytes() + outProjDecode.bytes() + 4L * (norm.size() + gateBias.size());
+    }
+
+    @Override
+    public long stepCacheBytes(int pos) {
+        return 4L * c;
     }
 }

@@ -72,4 +72,29 @@ public final class Rope {
             }
         });
     }
+
+    /**
+     * Rotates in place n rows of width heads * D stored at a[off + r*stride + h*D + d], row r by angle index
+     * positions[r] / chunk: one token per sequence of a decoding batch, each at its own position.
+     */
+    public void rotateRows(float[] a, int off, int stride, int n, int heads, int[] positions, int chunk) {
+        if (n == 0) return;
+        int maxIndex = 0;
+        for (int r = 0; r < n; r++) maxIndex = Math.max(maxIndex, positions[r] / chunk);
+        int half = headDim / 2;
+        float[][] t = covering(maxIndex + 1);
+        float[] cos = t[0], sin = t[1];
+        for (int r = 0; r < n; r++) {
+            int p = positions[r] / chunk, base0 = off + r * stride;
+            for (int h = 0; h < heads; h++) {
+                int o = base0 + h * headDim;
+                for (int i = 0; i < half; i++) {
+                    float c = cos[p * half + i], s = sin[p * half + i];
+                    float x1 = a[o + i], x2 = a[o + i + half];
+                    a[o + i] = x1 * c - x2 * s;
+                    a[o + i + half] = x2 * c + x1 * s;
+                }
+            }
+        }
+    }
 }

@@ -32,7 +32,13 @@ import java.util.function.UnaryOperator;
 public final class ModelDirectory {
     public static final String CONFIG_FILE = "config.json";
     public static final String WEIGHTS_FILE = "model.safetensors";
-    private static final Set<String> MODEL_FILES = Set.of(CONFIG_FILE, WEIGHTS_FILE);
+    /** Optional: the model's SentencePiece tokenizer, a copy of the tokenizer.model it was trained with. */
+    public static final String TOKENIZER_MODEL_FILE = "tokenizer.model";
+    /** Optional: {"type": "byte"} when the model reads UTF-8 bytes as tokens. */
+    public static final String TOKENIZER_JSON_FILE = "tokenizer.json";
+    /** The spec of the byte tokenizer, as rat4j.tokenizer.Tokenizers.open takes it. */
+    public static final String BYTE_TOKENIZER = "byte";
+    private static final Set<String> MODEL_FILES = Set.of(CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_MODEL_FILE, TOKENIZER_JSON_FILE);
 
     /** A loaded model: its config and its parameters laid out by {@link ParameterLayout#of(ModelConfig)}. */
     public record Model(ModelConfig config, float[] parameters) {}
@@ -48,6 +54,59 @@ public final class ModelDirectory {
         try (SafetensorsFile f = SafetensorsFile.open(weightsFile)) {
             return new Model(config, readParameters(f, config, UnaryOperator.identity()));
         }
+    }
+
+    /**
+     * The tokenizer stored with a model, as a spec for rat4j.tokenizer.Tokenizers.open: the path of DIR/tokenizer.model,
+     * "byte" when DIR/tokenizer.json says so, or null when the directory holds no tokenizer (models saved before
+     * tokenizers travelled with them).
+     */
+    public static String tokenizer(Path dir) throws IOException {
+        Path model = dir.resolve(TOKENIZER_MODEL_FILE), json = dir.resolve(TOKENIZER_JSON_FILE);
+        if (Files.isRegularFile(model)) return model.toString();
+        if (!Files.isRegularFile(json)) return null;
+        JsonNode tree;
+        try {
+            tree = ConfigJson.JSON.readTree(Files.readString(json, StandardCharsets.UTF_8));
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new FormatException(json + ": not JSON (" + e.getOriginalMessage() + ")");
+        }
+        JsonNode type = tree == null ? null : tree.get("type");
+        if (type == null || !type.isTextual() || !type.textValue().equals(BYTE_TOKENIZER)) {
+            throw new FormatException(json + ": expected {\"type\": \"byte\"}, got " + (tree == null ? "nothing" : tree.toString()));
+        }
+        return BYTE_TOKENIZER;
+    }
+
+    /**
+     * Stores a tokenizer with the model in {@code dir}, replacing the one there: spec is "byte" (written as
+     * tokenizer.json) or the path of a SentencePiece tokenizer.model (copied). Each file is written atomically.
+     */
+    public static void saveTokenizer(Path dir, String spec) throws IOException {
+        if (!Files.isRegularFile(dir.resolve(CONFIG_FILE))) throw new FormatException(dir + ": no " + CONFIG_FILE + " (not a model directory?)");
+        writeTokenizer(dir, spec);
+        AtomicFiles.fsyncDirectory(dir);
+    }
+
+    private static void writeTokenizer(Path dir, String spec) throws IOException {
+        byte[] content;
+        String keep, drop;
+        if (spec.equals(BYTE_TOKENIZER)) {
+            content = "{\"type\": \"byte\"}\n".getBytes(StandardCharsets.UTF_8);
+            keep = TOKENIZER_JSON_FILE;
+            drop = TOKENIZER_MODEL_FILE;
+        } else {
+            Path src = Path.of(spec);
+            if (!Files.isRegularFile(src)) throw new java.nio.file.NoSuchFileException(spec, null, "no such tokenizer file (give a SentencePiece tokenizer.model, or \"byte\")");
+            content = Files.readAllBytes(src);
+            keep = TOKENIZER_MODEL_FILE;
+            drop = TOKENIZER_JSON_FILE;
+        }
+        AtomicFiles.write(dir.resolve(keep), ch -> {
+            ByteBuffer b = ByteBuffer.wrap(content);
+            while (b.hasRemaining()) ch.write(b);
+        });
+        Files.deleteIfExists(dir.resolve(drop));
     }
 
     /** The prefix torch.compile puts on every state_dict name (the reference compiles its model when training). */
@@ -106,7 +165,19 @@ public final class ModelDirectory {
 
     /** Saves a model into {@code dir}, replacing a model directory already there (but nothing else). */
     public static void save(Path dir, ModelConfig config, float[] parameters) throws IOException {
-        save(dir, config, parameters, stage -> {});
+        save(dir, config, parameters, null, stage -> {});
+    }
+
+    /**
+     * Saves a model with its tokenizer (spec as {@link #saveTokenizer}; null for none) into {@code dir}, replacing a
+     * model directory already there as a whole.
+     */
+    public static void save(Path dir, ModelConfig config, float[] parameters, String tokenizer) throws IOException {
+        save(dir, config, parameters, tokenizer, stage -> {});
+    }
+
+    static void save(Path dir, ModelConfig config, float[] parameters, SaveHook hook) throws IOException {
+        save(dir, config, parameters, null, hook);
     }
 
     /** Called at the stages of a save, so tests can simulate a crash there. */
@@ -115,7 +186,7 @@ public final class ModelDirectory {
         void reached(String stage) throws IOException;
     }
 
-    static void save(Path dir, ModelConfig config, float[] parameters, SaveHook hook) throws IOException {
+    static void save(Path dir, ModelConfig config, float[] parameters, String tokenizer, SaveHook hook) throws IOException {
         ParameterLayout layout = ParameterLayout.of(config);
         if (parameters.length != layout.totalSize()) {
             throw new IllegalArgumentException("parameters hold " + parameters.length + " floats, config needs " + layout.totalSize());
@@ -137,6 +208,7 @@ public final class ModelDirectory {
                 ByteBuffer b = ByteBuffer.wrap(json);
                 while (b.hasRemaining()) ch.write(b);
             });
+            if (tokenizer != null) writeTokenizer(fresh, tokenizer);
             AtomicFiles.fsyncDirectory(fresh);
             hook.reached("written");
             if (!replacing) {
