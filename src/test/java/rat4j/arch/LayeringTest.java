@@ -27,6 +27,7 @@ class LayeringTest {
             Map.entry("model.io", List.of("model.io.pickle", "model", "nn", "kernel", "tensor")),
             Map.entry("model.io.pickle", List.of("model", "nn", "kernel", "tensor")),
             Map.entry("tokenizer", List.of()),
+            Map.entry("bench", List.of("model", "nn", "kernel", "tensor")),
             Map.entry("cli", List.of("*")));
 
     static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?rat4j\\.([a-z.]+)\\.[A-Z]", Pattern.MULTILINE);
