@@ -90,9 +90,10 @@ public final class LayerBench {
      *
      * @param idealMs the roofline time of cost on the measured machine
      * @param split   null unless the breakdown was asked for
+     * @param others  the share of the machine other processes used meanwhile ({@link Interference}); NaN if unknown
      */
     public record Row(BenchLayer layer, int seqLen, int batch, Phase phase, Cost cost, double idealMs,
-                      Timing timing, Split split, String skipped) {
+                      Timing timing, Split split, double others, String skipped) {
         public boolean measured() { return timing != null; }
 
         /** idealMs / measured median: the fraction of the machine's roofline reached. */
@@ -110,7 +111,9 @@ public final class LayerBench {
          */
         public Result withMachine(Machine m) {
             List<Row> rs = new ArrayList<>();
-            for (Row r : rows) rs.add(new Row(r.layer(), r.seqLen(), r.batch(), r.phase(), r.cost(), m.idealMs(r.cost()), r.timing(), r.split(), r.skipped()));
+            for (Row r : rows) {
+                rs.add(new Row(r.layer(), r.seqLen(), r.batch(), r.phase(), r.cost(), m.idealMs(r.cost()), r.timing(), r.split(), r.others(), r.skipped()));
+            }
             return new Result(m, options, rs);
         }
 
@@ -180,9 +183,13 @@ public final class LayerBench {
         return rows;
     }
 
-    private static Row row(Options o, Machine m, BenchLayer layer, int t, Phase phase, Timing timing, Split split, String skipped) {
+    private static Row row(Options o, Machine m, BenchLayer layer, int t, Phase phase, Timing timing, Split split, double others, String skipped) {
         Cost cost = LayerCosts.of(layer, phase, o.dModel(), o.heads(), o.batch(phase, t), t);
-        return new Row(layer, t, o.batch(phase, t), phase, cost, m.idealMs(cost), timing, split, skipped);
+        return new Row(layer, t, o.batch(phase, t), phase, cost, m.idealMs(cost), timing, split, others, skipped);
+    }
+
+    private static Row skipped(Options o, Machine m, BenchLayer layer, int t, Phase phase, String why) {
+        return row(o, m, layer, t, phase, null, null, Double.NaN, why);
     }
 
     /** All phases of one (layer, T): one layer instance, its buffers reused across phases as a model would. */
@@ -192,7 +199,7 @@ public final class LayerBench {
         boolean train = o.phases().contains(Phase.TRAIN);
         String shortfall = heapShortfall(LayerCosts.activationBytes(layer, c, heads, batch, t, train) + 2L * nc * 4);
         if (shortfall != null) {
-            for (Phase ph : o.phases()) rows.add(row(o, m, layer, t, ph, null, null, shortfall));
+            for (Phase ph : o.phases()) rows.add(skipped(o, m, layer, t, ph, shortfall));
             return rows;
         }
         BenchLayer.Built built = layer.build(c, heads, o.seed());
@@ -207,7 +214,7 @@ public final class LayerBench {
                     case PREFILL -> {
                         String s = heapShortfall(LayerCosts.cacheBytes(layer, c, b, t));
                         if (s != null) {
-                            rows.add(row(o, m, layer, t, ph, null, null, s));
+                            rows.add(skipped(o, m, layer, t, ph, s));
                             continue;
                         }
                         SequenceMixer.Cache cache = mixer.newCache(b, t);
@@ -229,7 +236,7 @@ public final class LayerBench {
                     case GENERATE, GENERATE_ONE -> {
                         String s = heapShortfall(LayerCosts.cacheBytes(layer, c, b, t) + 4L * b * c * 4);
                         if (s != null) {
-                            rows.add(row(o, m, layer, t, ph, null, null, s));
+                            rows.add(skipped(o, m, layer, t, ph, s));
                             continue;
                         }
                         if (forwardBatch == 0 || forwardBatch > b) {
@@ -246,23 +253,28 @@ public final class LayerBench {
                 Sampler sampler = progress == null ? o.sampler() : progress.samplerFor(layer, t, ph);
                 rows.add(measure(o, m, layer, t, ph, sampler, call));
             } catch (OutOfMemoryError e) {
-                rows.add(row(o, m, layer, t, ph, null, null, "out of memory (RAT4J_JAVA_OPTS=-Xmx... gives the JVM more)"));
+                rows.add(skipped(o, m, layer, t, ph, "out of memory (RAT4J_JAVA_OPTS=-Xmx... gives the JVM more)"));
             }
         }
         return rows;
     }
 
     private static Row measure(Options o, Machine m, BenchLayer layer, int t, Phase ph, Sampler sampler, Runnable call) {
-        if (!o.breakdown()) return row(o, m, layer, t, ph, sampler.measure(call), null, null);
+        Interference.Snapshot before = Interference.now();
+        if (!o.breakdown()) {
+            Timing timing = sampler.measure(call);
+            return row(o, m, layer, t, ph, timing, null, Interference.othersShare(before, Interference.now()), null);
+        }
         Timing timing;
-        double gemm, attention;
+        double gemm, attention, others;
         try (Breakdown bd = Breakdown.install()) {
             timing = sampler.measure(call, bd::reset);
+            others = Interference.othersShare(before, Interference.now());
             gemm = bd.gemmMs() / timing.reps();
             attention = bd.attentionMs() / timing.reps();
         }
         double scan = scanAloneMs(o, layer, t, ph);
-        return row(o, m, layer, t, ph, timing, new Split(gemm, attention, timing.mean() - gemm - attention, scan), null);
+        return row(o, m, layer, t, ph, timing, new Split(gemm, attention, timing.mean() - gemm - attention, scan), others, null);
     }
 
     /**
@@ -343,7 +355,8 @@ public final class LayerBench {
             if (out == null) return;
             String what = String.format("%-12s T=%-6d B=%-4d %-10s", r.layer().name(), r.seqLen(), r.batch(), r.phase().label);
             String result = r.measured()
-                    ? String.format("%10.2f ms ±%4.1f%% (%d reps)", r.timing().median(), 100 * r.timing().spread(), r.timing().reps())
+                    ? String.format("%10.2f ms ±%4.1f%% (%d reps, others %s)", r.timing().median(), 100 * r.timing().spread(), r.timing().reps(),
+                    LayerReport.percent(r.others()))
                     : "skipped: " + r.skipped();
             double elapsed = (System.nanoTime() - start) / 1e9;
             out.printf("bench: [%3d/%d] %s %s   %s, ETA ~%s%n", done, total, what, result, clock(elapsed), clock(remainingSeconds()));

@@ -71,13 +71,14 @@ public final class LayerReport {
         sb.append(String.format(Locale.ROOT, "rat4j bench layer: d_model %d, %d heads of %d; batch x T = %d (train, prefill), %d (generate)%n",
                 o.dModel(), o.heads(), o.dModel() / o.heads(), o.tokensPerBatch(), o.genTokens()));
         sb.append(m.describe()).append('\n');
-        sb.append("%roof = roofline time (FLOPs at the GEMM peak, bytes at the triad bandwidth, per part) / median;"
-                + " ideal = attention's roofline time / this row's; %ideal = (vs attn) / ideal\n");
+        sb.append("%roof = roofline time (FLOPs at the GEMM peak, bytes at the triad bandwidth, per part) / median (over 100% when"
+                + " the data fits the caches); ideal = attention's roofline time / this row's; %ideal = (vs attn) / ideal;"
+                + " others = share of the machine other processes used during the measurement\n");
         boolean split = o.breakdown();
         for (Phase ph : o.phases()) {
             sb.append('\n');
-            String head = String.format(Locale.ROOT, "%-12s %6s %5s %-10s %10s %6s %4s %9s %8s %5s %4s %7s %6s %6s",
-                    "layer", "T", "B", "phase", "median ms", "±mad", "reps", "GFLOP", "GB", "%roof", "bnd", "vs attn", "ideal", "%ideal");
+            String head = String.format(Locale.ROOT, "%-12s %6s %5s %-10s %10s %6s %4s %6s %9s %8s %5s %4s %7s %6s %6s",
+                    "layer", "T", "B", "phase", "median ms", "±mad", "reps", "others", "GFLOP", "GB", "%roof", "bnd", "vs attn", "ideal", "%ideal");
             if (split) head += String.format(Locale.ROOT, " %9s %9s %9s %9s", "gemm ms", "attn ms", "other ms", "scan ms");
             sb.append(head.stripTrailing()).append('\n');
             for (int t : o.lengths()) {
@@ -103,8 +104,8 @@ public final class LayerReport {
         boolean mem = x.cost().memoryBound(m.flopsPerSecond(), m.bytesPerSecond());
         double s = r.speedup(x), ideal = r.idealSpeedup(x);
         boolean self = x.layer().equals(BenchLayer.attention());
-        String line = String.format(Locale.ROOT, "%s %10.3f %5.1f%% %4d %9.2f %8.3f %4.0f%% %4s %7s %6s %6s", what, t.median(), 100 * t.spread(),
-                t.reps(), x.cost().flops() / 1e9, x.cost().bytes() / 1e9, 100 * x.rooflineFraction(), mem ? "mem" : "flop",
+        String line = String.format(Locale.ROOT, "%s %10.3f %5.1f%% %4d %6s %9.2f %8.3f %4.0f%% %4s %7s %6s %6s", what, t.median(), 100 * t.spread(),
+                t.reps(), percent(x.others()), x.cost().flops() / 1e9, x.cost().bytes() / 1e9, 100 * x.rooflineFraction(), mem ? "mem" : "flop",
                 self ? "" : ratio(s), self ? "" : ratio(ideal), self || Double.isNaN(s) ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * s / ideal));
         if (split && x.split() != null) {
             LayerBench.Split sp = x.split();
@@ -112,6 +113,11 @@ public final class LayerReport {
                     Double.isNaN(sp.scanAloneMs()) ? "" : String.format(Locale.ROOT, "%.3f", sp.scanAloneMs()));
         }
         return line.stripTrailing();
+    }
+
+    /** "37%", or "-" for NaN. */
+    static String percent(double share) {
+        return Double.isNaN(share) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * share);
     }
 
     private static String ratio(double v) {
@@ -167,6 +173,7 @@ public final class LayerReport {
             ArrayNode samples = n.putArray("samples_ms");
             for (double s : t.samplesMs()) samples.add(s);
             num(n, "roofline_fraction", x.rooflineFraction());
+            num(n, "others_load", x.others());
             num(n, "speedup_vs_attention", r.speedup(x));
             num(n, "fraction_of_ideal", r.speedup(x) / r.idealSpeedup(x));
             if (x.split() != null) {

@@ -127,9 +127,10 @@ public final class ModelBench {
      * @param prefillMs the forward of one P-token prompt through all layers, with fillCache
      * @param step      the timed decode steps, ms each
      * @param cost      the mean work of one step over the timed positions
+     * @param others    the share of the machine other processes used during the timed steps; NaN if unknown
      */
     public record Row(String model, ModelConfig config, int batch, long cacheBytesPerSequence, long weightBytes,
-                      double prefillMs, Timing step, Cost cost, double idealStepMs, String skipped) {
+                      double prefillMs, Timing step, Cost cost, double idealStepMs, double others, String skipped) {
         public boolean measured() { return step != null; }
 
         /** Generated tokens per second: batch over the mean step time. */
@@ -148,7 +149,7 @@ public final class ModelBench {
             List<Row> rs = new ArrayList<>();
             for (Row r : rows) {
                 rs.add(new Row(r.model(), r.config(), r.batch(), r.cacheBytesPerSequence(), r.weightBytes(), r.prefillMs(), r.step(), r.cost(),
-                        m.idealMs(r.cost()), r.skipped()));
+                        m.idealMs(r.cost()), r.others(), r.skipped()));
             }
             return new Result(m, options, budgetBytes, rs);
         }
@@ -172,6 +173,7 @@ public final class ModelBench {
     public static Result run(Options o, Machine machine, PrintWriter progress) {
         long budget = o.memoryBudget() > 0 ? o.memoryBudget() : autoBudget(o);
         if (budget <= 0) throw new IllegalStateException("no heap left for caches after the weights; give the JVM more with RAT4J_JAVA_OPTS=-Xmx...");
+        prewarm(o, progress);
         List<Row> rows = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < o.models().size(); i++) {
@@ -191,6 +193,30 @@ public final class ModelBench {
         return new Result(machine, o, budget, rows);
     }
 
+    /**
+     * Runs every model at a small size first (a 64-token prefill, then decode steps for up to a second), so that the
+     * JIT has compiled the decode path before anything is timed: its first calls run interpreted, tens of times slower.
+     */
+    static void prewarm(Options o, PrintWriter progress) {
+        if (progress != null) {
+            progress.println("bench: warming up the JIT on every model at a small size ...");
+            progress.flush();
+        }
+        int prompt = 64, batch = 4;
+        for (String m : o.models()) {
+            ModelConfig small = config(m, 64, 4, 2, 64);
+            Decoder dec = new Decoder(small, o.seed());
+            SequenceMixer.Cache[] caches = dec.newCaches(batch, prompt + PREWARM_STEPS);
+            int[] ids = new int[prompt];
+            dec.prefill(ids, caches);
+            int[] next = new int[batch];
+            long start = System.nanoTime();
+            for (int k = 0; k < PREWARM_STEPS && System.nanoTime() - start < 1_000_000_000L; k++) dec.step(next, caches, batch, prompt + k);
+        }
+    }
+
+    static final int PREWARM_STEPS = 300;
+
     static Row measure(Options o, Machine machine, String name, long budget, PrintWriter progress) {
         ModelConfig config = config(name, o.dModel(), o.heads(), o.layers(), o.vocab());
         int maxLen = o.prompt() + o.generate();
@@ -202,7 +228,7 @@ public final class ModelBench {
         for (int p : positions) cost = cost.plus(stepCost(config, Math.max(1, batch), p).times(1.0 / positions.length));
         double ideal = machine.idealMs(cost);
         if (batch < 1) {
-            return new Row(name, config, 0, perSeq, weightBytes, Double.NaN, null, cost, ideal,
+            return new Row(name, config, 0, perSeq, weightBytes, Double.NaN, null, cost, ideal, Double.NaN,
                     String.format(Locale.ROOT, "one sequence needs %.2f GiB of cache, the budget is %.2f GiB", perSeq / (double) (1L << 30), budget / (double) (1L << 30)));
         }
         try {
@@ -222,15 +248,17 @@ public final class ModelBench {
             java.util.Arrays.fill(next, prompt[prompt.length - 1]);
             for (int w = 0; w < o.warmupSteps(); w++) dec.step(next, caches, batch, o.prompt());
             double[] ms = new double[positions.length];
+            Interference.Snapshot before = Interference.now();
             for (int k = 0; k < positions.length; k++) {
                 long s0 = System.nanoTime();
                 float[] logits = dec.step(next, caches, batch, positions[k]);
                 ms[k] = (System.nanoTime() - s0) / 1e6;
                 argmax(logits, batch, config.vocabSize(), next);
             }
-            return new Row(name, config, batch, perSeq, weightBytes, prefillMs, new Timing(ms), cost, ideal, null);
+            double others = Interference.othersShare(before, Interference.now());
+            return new Row(name, config, batch, perSeq, weightBytes, prefillMs, new Timing(ms), cost, ideal, others, null);
         } catch (OutOfMemoryError e) {
-            return new Row(name, config, batch, perSeq, weightBytes, Double.NaN, null, cost, ideal,
+            return new Row(name, config, batch, perSeq, weightBytes, Double.NaN, null, cost, ideal, Double.NaN,
                     "out of memory at batch " + batch + " (lower --memory-gib or give the JVM more with RAT4J_JAVA_OPTS=-Xmx...)");
         }
     }

@@ -19,9 +19,10 @@ public final class ModelReport {
                         + " (%d steps timed); cache budget %.2f GiB, batch <= %d%n",
                 o.dModel(), o.heads(), o.layers(), o.vocab(), o.prompt(), o.generate(), o.samples(), r.budgetBytes() / (double) (1L << 30), o.maxBatch()));
         sb.append(r.machine().describe()).append('\n');
-        sb.append("tokens/s = batch / mean step; %roof = roofline step time / mean step; prefill = one prompt through the model\n\n");
-        sb.append(String.format(Locale.ROOT, "%-36s %6s %11s %10s %11s %10s %6s %10s %9s %8s %5s %7s%n",
-                "model", "batch", "cache/seq", "weights", "prefill ms", "step ms", "±mad", "tokens/s", "GFLOP/st", "GB/st", "%roof", "vs attn"));
+        sb.append("tokens/s = batch / mean step; %roof = roofline step time / mean step; prefill = one prompt through the model;"
+                + " others = share of the machine other processes used during the steps\n\n");
+        sb.append(String.format(Locale.ROOT, "%-36s %6s %11s %10s %11s %10s %6s %6s %10s %9s %8s %5s %7s%n",
+                "model", "batch", "cache/seq", "weights", "prefill ms", "step ms", "±mad", "others", "tokens/s", "GFLOP/st", "GB/st", "%roof", "vs attn"));
         for (ModelBench.Row x : r.rows()) {
             String what = String.format(Locale.ROOT, "%-36s %6d %11s %10s", x.model(), x.batch(), bytes(x.cacheBytesPerSequence()), bytes(x.weightBytes()));
             if (!x.measured()) {
@@ -29,8 +30,8 @@ public final class ModelReport {
                 continue;
             }
             double s = r.speedup(x);
-            sb.append(String.format(Locale.ROOT, "%s %11.1f %10.2f %5.1f%% %10.1f %9.2f %8.3f %4.0f%% %7s%n", what, x.prefillMs(), x.step().mean(),
-                    100 * x.step().spread(), x.tokensPerSecond(), x.cost().flops() / 1e9, x.cost().bytes() / 1e9,
+            sb.append(String.format(Locale.ROOT, "%s %11.1f %10.2f %5.1f%% %6s %10.1f %9.2f %8.3f %4.0f%% %7s%n", what, x.prefillMs(), x.step().mean(),
+                    100 * x.step().spread(), LayerReport.percent(x.others()), x.tokensPerSecond(), x.cost().flops() / 1e9, x.cost().bytes() / 1e9,
                     100 * x.idealStepMs() / x.step().mean(), x.model().equals("attention") || Double.isNaN(s) ? "" : String.format(Locale.ROOT, "%.2fx", s)));
         }
         return sb.toString();
@@ -81,6 +82,7 @@ public final class ModelReport {
             ArrayNode samples = n.putArray("step_samples_ms");
             for (double s : x.step().samplesMs()) samples.add(s);
             n.put("tokens_per_second", x.tokensPerSecond());
+            LayerReport.num(n, "others_load", x.others());
             LayerReport.num(n, "ideal_tokens_per_second", x.idealTokensPerSecond());
             LayerReport.num(n, "speedup_vs_attention", r.speedup(x));
         }

@@ -34,7 +34,7 @@ class LayerReportTest {
                 rows.add(row(o, BenchLayer.attention(), lengths[i], ph, attentionMs[i][p]));
                 rows.add(row(o, BenchLayer.rat(16), lengths[i], ph, ratMs[i][p]));
                 rows.add(new LayerBench.Row(BenchLayer.rnn(), lengths[i], o.batch(ph, lengths[i]), ph,
-                        LayerCosts.of(BenchLayer.rnn(), ph, 1024, 16, o.batch(ph, lengths[i]), lengths[i]), 1, null, null, "needs ~9.0 GiB of heap"));
+                        LayerCosts.of(BenchLayer.rnn(), ph, 1024, 16, o.batch(ph, lengths[i]), lengths[i]), 1, null, null, Double.NaN, "needs ~9.0 GiB of heap"));
             }
         }
         return new LayerBench.Result(M, o, rows);
@@ -43,7 +43,7 @@ class LayerReportTest {
     static LayerBench.Row row(LayerBench.Options o, BenchLayer l, int t, Phase ph, double ms) {
         Cost cost = LayerCosts.of(l, ph, 1024, 16, o.batch(ph, t), t);
         return new LayerBench.Row(l, t, o.batch(ph, t), ph, cost, M.idealMs(cost), new Timing(new double[] {ms, ms * 1.1, ms * 0.9}),
-                new LayerBench.Split(ms / 2, ms / 4, ms / 4, Double.NaN), null);
+                new LayerBench.Split(ms / 2, ms / 4, ms / 4, Double.NaN), 0.25, null);
     }
 
     static final List<Phase> THREE = List.of(Phase.TRAIN, Phase.PREFILL, Phase.GENERATE);
@@ -115,6 +115,7 @@ class LayerReportTest {
         assertEquals(4.0, rat.get("speedup_vs_attention").asDouble(), 1e-9);
         assertTrue(rat.get("breakdown_ms").get("scan_alone").isNull(), "NaN is written as null");
         assertEquals(r.rows().get(1).cost().flops(), rat.get("flops").asDouble(), 1);
+        assertEquals(0.25, a.get("others_load").asDouble());
         assertEquals("needs ~9.0 GiB of heap", rnn.get("skipped").asText());
         assertNull(rnn.get("median_ms"));
         assertTrue(root.get("targets").isArray());
