@@ -1,152 +1,269 @@
 package rat4j.cli;
 
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import rat4j.generate.DecodeBench;
-import rat4j.generate.MemoryBandwidth;
-import rat4j.generate.Perplexity;
-import rat4j.kernel.Kernels;
-import rat4j.model.Initializer;
-import rat4j.model.LanguageModel;
-import rat4j.model.ModelConfig;
-import rat4j.model.ParameterLayout;
-import rat4j.model.Presets;
-import rat4j.model.WeightFormat;
-import rat4j.model.io.ModelDirectory;
-import rat4j.tokenizer.Tokenizer;
-import rat4j.tokenizer.Tokenizers;
+import rat4j.bench.BenchLayer;
+import rat4j.bench.Figures;
+import rat4j.bench.LayerBench;
+import rat4j.bench.LayerReport;
+import rat4j.bench.Machine;
+import rat4j.bench.ModelBench;
+import rat4j.bench.ModelReport;
+import rat4j.bench.Phase;
+import rat4j.bench.Sampler;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measurements: decoding speed against the memory bound, bf16 weights' perplexity.",
-        subcommands = {BenchCommand.Decode.class, BenchCommand.Bf16.class})
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "The RAT paper's efficiency benchmarks on this machine: 'layer' (Figure 3) and 'model' (Table 1); "
+                + "'decode' (tokens/s against the memory bound) and 'bf16' (perplexity of bf16 weights).",
+        subcommands = {BenchCommand.Layer.class, BenchCommand.Model.class, DecodeBenchCommands.Decode.class, DecodeBenchCommands.Bf16.class})
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: one of " + String.join(", ", spec.subcommands().keySet()));
+        throw new ParameterException(spec.commandLine(), "missing subcommand: one of " + String.join(", ", spec.subcommands().keySet()));
     }
 
-    /** A model from a directory, or a preset with random (reference-initialised) weights. */
-    static final class Source {
-        @Option(names = "--model", paramLabel = "DIR", description = "a model directory") Path model;
-
-        @Option(names = "--preset", paramLabel = "NAME", description = "a preset with random weights (see 'rat4j config --list'), e.g. rat-base") String preset;
-
-        record Loaded(String name, ModelConfig config, float[] parameters) {}
-
-        Loaded load(CommandSpec spec, long seed) throws IOException {
-            if (model != null) {
-                ModelDirectory.Model m = ModelDirectory.load(model);
-                return new Loaded(model.toString(), m.config(), m.parameters());
-            }
-            ModelConfig c;
-            try {
-                c = Presets.get(preset);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
-            }
-            return new Loaded(preset, c, Initializer.initialize(c, seed));
+    /** "16384", "16K" or "16k" (x 1024); throws a one-line message naming the option on anything else. */
+    static int parseSize(String text, String option) {
+        String s = text.trim().toUpperCase(Locale.ROOT);
+        int mult = 1;
+        if (s.endsWith("K")) {
+            mult = 1024;
+            s = s.substring(0, s.length() - 1);
+        }
+        try {
+            int v = Math.multiplyExact(Integer.parseInt(s), mult);
+            if (v < 1) throw new IllegalArgumentException(option + ": '" + text + "' must be >= 1");
+            return v;
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException(option + ": '" + text + "' is not a size (e.g. 4096 or 4K)");
         }
     }
 
-    @Command(name = "decode", mixinStandardHelpOptions = true,
-            description = "Decode tokens/s of B sequences at context N beside the bound: bytes read per step (weights + caches) over the memory bandwidth"
-                    + " measured in the same run (STREAM-like copy, triad, read).")
-    static final class Decode implements Callable<Integer> {
+    static <T> List<T> parseList(String text, String option, Function<String, T> parse) {
+        List<T> out = new ArrayList<>();
+        for (String item : text.split(",")) {
+            if (item.isBlank()) throw new IllegalArgumentException(option + ": empty item in '" + text + "'");
+            try {
+                out.add(parse.apply(item.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage().startsWith(option) ? e.getMessage() : option + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** The machine measured again after the run: the report keeps the better peaks of the two. */
+    static Machine remeasure(Machine.Probe probe, PrintWriter err) {
+        Machine again = Machine.measure(probe);
+        err.println("bench: after the run, " + again.describe());
+        err.flush();
+        return again;
+    }
+
+    static Path prepareOut(Path out) throws IOException {
+        if (out == null) return null;
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException(out + ": exists and is not a directory");
+        Files.createDirectories(out);
+        return out;
+    }
+
+    @Command(name = "layer", mixinStandardHelpOptions = true,
+            description = {"Single-layer latency as the paper's Figure 3: train (forward + backward), prefill and generation steps"
+                    + " of attention, RAT, the RNN and sliding-window attention over sequence lengths, with FLOP/byte counts,"
+                    + " roofline fractions and speed-ups over attention. Table on stdout, progress on stderr."})
+    static final class Layer implements Callable<Integer> {
         @Spec CommandSpec spec;
 
-        @ArgGroup(exclusive = true, multiplicity = "1") Source source;
+        @Option(names = "--quick", description = "a smoke run of seconds (d_model 128, T = 128..512) unless other options say otherwise")
+        boolean quick;
 
-        @Option(names = "--context", paramLabel = "N", defaultValue = "1024", description = "tokens in each sequence's cache when timing starts (default ${DEFAULT-VALUE})")
-        int context;
+        @Option(names = "--lengths", paramLabel = "T,...", description = "sequence lengths, e.g. 1K,2K,4K,8K,16K (the default)")
+        String lengths;
 
-        @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "sequences decoding together (default ${DEFAULT-VALUE})")
-        int batch;
+        @Option(names = "--kinds", paramLabel = "K,...", description = "layers: attention, rat-L, rnn, window-W (default attention,rat-16,rat-64,rat-128,rnn,window-1024)")
+        String kinds;
 
-        @Option(names = "--tokens", paramLabel = "K", defaultValue = "32", description = "timed steps (default ${DEFAULT-VALUE})")
-        int tokens;
+        @Option(names = "--phases", paramLabel = "P,...", description = "train, prefill, generate, generate-1 (default all)")
+        String phases;
 
-        @Option(names = "--weights", paramLabel = "fp32|bf16", defaultValue = "fp32", description = "decode weight format (default ${DEFAULT-VALUE})")
-        String weights;
+        @Option(names = "--d-model", paramLabel = "C", description = "model width (default 1024)")
+        Integer dModel;
 
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "weights (for a preset) and the prompt (default ${DEFAULT-VALUE})")
-        long seed;
+        @Option(names = "--heads", paramLabel = "H", description = "attention heads (default 16)")
+        Integer heads;
+
+        @Option(names = "--tokens-per-batch", paramLabel = "N", description = "batch x T for train and prefill (default 16K)")
+        String tokensPerBatch;
+
+        @Option(names = "--gen-tokens", paramLabel = "N", description = "batch x T for the batched generation step (default 256K: batch 64 at T = 4K)")
+        String genTokens;
+
+        @Option(names = "--reps", paramLabel = "N", description = "timed repetitions per measurement, at most (default 5)")
+        Integer reps;
+
+        @Option(names = "--min-reps", paramLabel = "N", description = "timed repetitions per measurement, at least (default 1)")
+        Integer minReps;
+
+        @Option(names = "--warmup", paramLabel = "N", description = "untimed calls before each measurement (default 1)")
+        Integer warmup;
+
+        @Option(names = "--budget", paramLabel = "SECONDS", description = "stop repeating a measurement after this much timed work, once --min-reps are done (default 3)")
+        Double budget;
+
+        @Option(names = "--breakdown", description = "also time the GEMM and attention kernels inside each call, and the scans alone")
+        boolean breakdown;
+
+        @Option(names = "--seed", description = "weights and inputs (default 1005)")
+        Long seed;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write results.json and figure.png there")
+        Path out;
 
         @Override public Integer call() throws IOException {
-            WeightFormat format;
-            try {
-                format = WeightFormat.parse(weights);
-                if (context < 1 || batch < 1 || tokens < 1) throw new IllegalArgumentException("--context, --batch and --tokens must be >= 1");
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
+            LayerBench.Options o = options();
+            Path dir = prepareOut(out);
+            PrintWriter err = spec.commandLine().getErr(), stdout = spec.commandLine().getOut();
+            err.println("bench: measuring the machine (GEMM peak, memory bandwidth) ...");
+            err.flush();
+            Machine m = Machine.measure(o.probe());
+            err.println("bench: " + m.describe());
+            LayerBench.Result r = LayerBench.run(o, m, err);
+            r = r.withMachine(m.best(remeasure(o.probe(), err)));
+            stdout.print(LayerReport.table(r));
+            if (dir != null) {
+                LayerReport.writeJson(r, dir.resolve("results.json"));
+                boolean fig = Figures.writeLayerFigure(r, dir.resolve("figure.png"));
+                stdout.println("rat4j: wrote " + dir.resolve("results.json") + (fig ? ", " + dir.resolve("figure.png") : ""));
             }
-            PrintWriter out = spec.commandLine().getOut();
-            Source.Loaded m = source.load(spec, seed);
-            LanguageModel lm = new LanguageModel(m.config(), m.parameters(), format);
-            out.printf("model %s: %,d parameters, %s weights; gemm %s; attention %s%n", m.name(), ParameterLayout.of(m.config()).totalSize(),
-                    format.label, format == WeightFormat.BF16 ? "bf16 " + Kernels.bf16Gemm().name() : Kernels.gemm().name(), Kernels.attention().name());
-            out.flush();
-            MemoryBandwidth.Result bw = MemoryBandwidth.measure();
-            out.println(bw.summary());
-            out.flush();
-            DecodeBench.Result r = DecodeBench.run(lm, batch, context, tokens, seed);
-            out.println(r.summary(bw.best()));
-            out.flush();
             return 0;
         }
+
+        LayerBench.Options options() {
+            LayerBench.Options base = quick ? LayerBench.Options.quick() : LayerBench.Options.paper();
+            try {
+                Sampler s = base.sampler();
+                int r = reps != null ? reps : s.reps();
+                Sampler sampler = new Sampler(warmup != null ? warmup : s.warmup(), r,
+                        minReps != null ? minReps : Math.min(s.minReps(), r), budget != null ? budget : s.budgetSeconds());
+                return new LayerBench.Options(
+                        dModel != null ? dModel : base.dModel(),
+                        heads != null ? heads : base.heads(),
+                        tokensPerBatch != null ? parseSize(tokensPerBatch, "--tokens-per-batch") : base.tokensPerBatch(),
+                        genTokens != null ? parseSize(genTokens, "--gen-tokens") : base.genTokens(),
+                        lengths != null ? parseList(lengths, "--lengths", x -> parseSize(x, "--lengths")) : base.lengths(),
+                        kinds != null ? parseList(kinds, "--kinds", BenchLayer::parse) : base.layers(),
+                        phases != null ? parseList(phases, "--phases", Phase::parse) : base.phases(),
+                        sampler, breakdown || base.breakdown(), seed != null ? seed : base.seed(), base.probe());
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
     }
 
-    @Command(name = "bf16", mixinStandardHelpOptions = true,
-            description = "Perplexity of a text with the weights in fp32 and rounded to bf16, and the change.")
-    static final class Bf16 implements Callable<Integer> {
+    @Command(name = "model", mixinStandardHelpOptions = true,
+            description = {"Whole-model generation throughput as the paper's Table 1: a prompt, then generated tokens, at the largest"
+                    + " batch whose caches fit a memory budget, for the paper's five models at a size this machine holds."
+                    + " Table on stdout, progress on stderr."})
+    static final class Model implements Callable<Integer> {
         @Spec CommandSpec spec;
 
-        @ArgGroup(exclusive = true, multiplicity = "1") Source source;
+        @Option(names = "--quick", description = "a smoke run of seconds (d_model 128, 2 layers, prompt 256) unless other options say otherwise")
+        boolean quick;
 
-        @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text to score")
-        Path text;
+        @Option(names = "--models", paramLabel = "M,...", description = "of attention, rat, rnn, attention_localattention_interleave,"
+                + " rat_localattention_interleave (default all five)")
+        String models;
 
-        @Option(names = "--tokenizer", paramLabel = "byte|FILE", description = "default: the one stored in the model directory")
-        String tokenizer;
+        @Option(names = "--d-model", paramLabel = "C", description = "model width (default 1024)")
+        Integer dModel;
 
-        @Option(names = "--seq-len", paramLabel = "T", defaultValue = "512", description = "tokens per scored window (default ${DEFAULT-VALUE})")
-        int seqLen;
+        @Option(names = "--heads", paramLabel = "H", description = "attention heads (default 16)")
+        Integer heads;
 
-        @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "4096", description = "score at most the first N tokens (default ${DEFAULT-VALUE})")
-        int maxTokens;
+        @Option(names = "--layers", paramLabel = "N", description = "blocks (default 12)")
+        Integer layers;
 
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "weights of a preset (default ${DEFAULT-VALUE})")
-        long seed;
+        @Option(names = "--vocab", paramLabel = "V", description = "vocabulary size (default 32000, Llama 2's)")
+        Integer vocab;
+
+        @Option(names = "--prompt", paramLabel = "P", description = "prompt tokens (default 3K, as model_eff.py)")
+        String prompt;
+
+        @Option(names = "--generate", paramLabel = "G", description = "generated tokens per sequence (default 1K)")
+        String generate;
+
+        @Option(names = "--samples", paramLabel = "N", description = "decode steps timed, spread over the generated positions (default 16)")
+        Integer samples;
+
+        @Option(names = "--warmup", paramLabel = "N", description = "untimed decode steps first (default 2)")
+        Integer warmup;
+
+        @Option(names = "--memory-gib", paramLabel = "GIB", description = "cache budget that sets the batch (default 60%% of the heap left after the weights)")
+        Double memoryGib;
+
+        @Option(names = "--max-batch", paramLabel = "B", description = "largest batch tried (default 256)")
+        Integer maxBatch;
+
+        @Option(names = "--seed", description = "weights (default 1005)")
+        Long seed;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write results.json there")
+        Path out;
 
         @Override public Integer call() throws IOException {
-            if (seqLen < 1 || maxTokens < 2) throw new ParameterException(spec.commandLine(), "--seq-len must be >= 1 and --max-tokens >= 2");
-            String spec0 = tokenizer != null ? tokenizer : source.model != null ? ModelDirectory.tokenizer(source.model) : null;
-            if (spec0 == null) throw new ParameterException(spec.commandLine(), "no tokenizer: give --tokenizer byte or --tokenizer FILE");
-            Tokenizer tok = Tokenizers.open(spec0);
-            Source.Loaded m = source.load(spec, seed);
-            int[] all = tok.encode(Files.readString(text, StandardCharsets.UTF_8));
-            int[] tokens = java.util.Arrays.copyOf(all, Math.min(all.length, maxTokens));
-            for (int t : tokens) {
-                if (t >= m.config().vocabSize()) {
-                    throw new IllegalArgumentException("the tokenizer gives id " + t + ", outside the model's vocabulary of " + m.config().vocabSize());
+            ModelBench.Options o = options();
+            Path dir = prepareOut(out);
+            PrintWriter err = spec.commandLine().getErr(), stdout = spec.commandLine().getOut();
+            err.println("bench: measuring the machine (GEMM peak, memory bandwidth) ...");
+            err.flush();
+            Machine m = Machine.measure(o.probe());
+            err.println("bench: " + m.describe());
+            ModelBench.Result r = ModelBench.run(o, m, err);
+            r = r.withMachine(m.best(remeasure(o.probe(), err)));
+            stdout.print(ModelReport.table(r));
+            if (dir != null) {
+                ModelReport.writeJson(r, dir.resolve("results.json"));
+                stdout.println("rat4j: wrote " + dir.resolve("results.json"));
+            }
+            return 0;
+        }
+
+        ModelBench.Options options() {
+            ModelBench.Options base = quick ? ModelBench.Options.quick() : ModelBench.Options.paper();
+            try {
+                long budget = base.memoryBudget();
+                if (memoryGib != null) {
+                    if (!(memoryGib > 0)) throw new IllegalArgumentException("--memory-gib must be > 0, got " + memoryGib);
+                    budget = (long) (memoryGib * (1L << 30));
                 }
+                return new ModelBench.Options(
+                        models != null ? parseList(models, "--models", x -> x) : base.models(),
+                        dModel != null ? dModel : base.dModel(),
+                        heads != null ? heads : base.heads(),
+                        layers != null ? layers : base.layers(),
+                        vocab != null ? vocab : base.vocab(),
+                        prompt != null ? parseSize(prompt, "--prompt") : base.prompt(),
+                        generate != null ? parseSize(generate, "--generate") : base.generate(),
+                        samples != null ? samples : Math.min(base.samples(), generate != null ? parseSize(generate, "--generate") : base.generate()),
+                        warmup != null ? warmup : base.warmupSteps(),
+                        budget, maxBatch != null ? maxBatch : base.maxBatch(), seed != null ? seed : base.seed(), base.probe());
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
             }
-            double fp32 = Perplexity.of(new LanguageModel(m.config(), m.parameters(), WeightFormat.FP32), tokens, seqLen);
-            double bf16 = Perplexity.of(new LanguageModel(m.config(), m.parameters(), WeightFormat.BF16), tokens, seqLen);
-            spec.commandLine().getOut().printf("model %s, %d tokens of %s: perplexity fp32 %.4f, bf16 %.4f, change %+.4f%%%n",
-                    m.name(), tokens.length, text.getFileName(), fp32, bf16, 100 * (bf16 / fp32 - 1));
-            return 0;
         }
     }
 }

@@ -6,12 +6,12 @@ import rat4j.nn.RnnLayer;
 import rat4j.nn.Rope;
 import rat4j.nn.SequenceMixer;
 
-/** Builds block i's sequence layer from the config, with views of its weights. */
-final class Layers {
+/** Builds block i's sequence layer from the config, with views of its weights (the model's and the benchmarks' one wiring). */
+public final class Layers {
     private Layers() {}
 
     /** @param bf16 null, or the parameters in bf16 for the decode path */
-    static SequenceMixer mixer(ModelConfig config, int i, ParameterLayout layout, float[] params, short[] bf16, Rope rope) {
+    public static SequenceMixer mixer(ModelConfig config, int i, ParameterLayout layout, float[] params, short[] bf16, Rope rope) {
         LayerSpec s = config.layer(i);
         String p = "backbone.layers." + i + ".seq_layer.";
         return switch (s.kind()) {

@@ -29,6 +29,7 @@ class LayeringTest {
             Map.entry("tokenizer", List.of()),
             Map.entry("train", List.of("model", "model.io", "nn", "kernel", "tensor", "tokenizer")),
             Map.entry("generate", List.of("model", "nn", "kernel", "tensor", "tokenizer")),
+            Map.entry("bench", List.of("model", "nn", "kernel", "tensor")),
             Map.entry("cli", List.of("*")));
 
     static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?rat4j\\.([a-z.]+)\\.[A-Z]", Pattern.MULTILINE);

@@ -80,7 +80,7 @@ class GenerateCommandTest {
         assertTrue(run("generate", "--prompt", "x").error(2).startsWith("Missing required option: '--model=DIR'"));
         assertEquals(dir.resolve("nomodel") + ": no model directory there",
                 run("generate", "--model", dir.resolve("nomodel").toString(), "--tokenizer", "byte", "--prompt", "x").error(1));
-        assertTrue(run("bench").error(2).startsWith("missing command: one of decode, bf16"));
+        assertTrue(run("bench").error(2).startsWith("missing subcommand: one of layer, model, decode, bf16"));
         assertTrue(run("bench", "decode", "--preset", "rat-tiny", "--model", model).error(2).contains("mutually exclusive"));
         assertTrue(run("bench", "decode", "--preset", "rat-huge").error(2).startsWith("unknown preset 'rat-huge'"));
         assertEquals("--context, --batch and --tokens must be >= 1 (see 'rat4j bench decode --help')",

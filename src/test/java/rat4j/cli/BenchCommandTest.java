@@ -1,0 +1,82 @@
+package rat4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchCommandTest {
+    @TempDir Path dir;
+
+    record Result(int rc, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int rc = Main.execute(new PrintWriter(out), new PrintWriter(err), false, args);
+        return new Result(rc, out.toString(), err.toString());
+    }
+
+    @Test void sizesTakeAKSuffix() {
+        assertEquals(4096, BenchCommand.parseSize("4K", "--x"));
+        assertEquals(16384, BenchCommand.parseSize("16k", "--x"));
+        assertEquals(1000, BenchCommand.parseSize(" 1000 ", "--x"));
+        assertEquals("--lengths: '0' must be >= 1", assertThrows(IllegalArgumentException.class, () -> BenchCommand.parseSize("0", "--lengths")).getMessage());
+        assertEquals("--lengths: '4M' is not a size (e.g. 4096 or 4K)",
+                assertThrows(IllegalArgumentException.class, () -> BenchCommand.parseSize("4M", "--lengths")).getMessage());
+        assertEquals("--lengths: '9999999K' is not a size (e.g. 4096 or 4K)",
+                assertThrows(IllegalArgumentException.class, () -> BenchCommand.parseSize("9999999K", "--lengths")).getMessage());
+        assertEquals(List.of(1, 2), BenchCommand.parseList("1,2", "--x", Integer::parseInt));
+        assertEquals("--kinds: empty item in 'rat-16,,rnn'",
+                assertThrows(IllegalArgumentException.class, () -> BenchCommand.parseList("rat-16,,rnn", "--kinds", x -> x)).getMessage());
+    }
+
+    @Test void usageErrorsAreOneLine() {
+        Result r = run("bench");
+        assertEquals(2, r.rc());
+        assertEquals("rat4j: error: missing subcommand: one of layer, model, decode, bf16 (see 'rat4j bench --help')", r.err().strip());
+        r = run("bench", "layer", "--kinds", "attention,mamba");
+        assertEquals(2, r.rc());
+        assertEquals("rat4j: error: --kinds: unknown layer 'mamba' (expected attention, rat-L, rnn or window-W) (see 'rat4j bench layer --help')", r.err().strip());
+        r = run("bench", "layer", "--d-model", "100", "--heads", "3");
+        assertEquals("rat4j: error: heads must divide d_model 100, got 3 (see 'rat4j bench layer --help')", r.err().strip());
+        r = run("bench", "model", "--models", "rat,gpt");
+        assertEquals(2, r.rc());
+        assertTrue(r.err().startsWith("rat4j: error: unknown model 'gpt' (known: attention, rat,"), r.err());
+        r = run("bench", "model", "--memory-gib", "0");
+        assertEquals("rat4j: error: --memory-gib must be > 0, got 0.0 (see 'rat4j bench model --help')", r.err().strip());
+    }
+
+    @Test void layerWritesTheTableTheJsonAndTheFigure() throws Exception {
+        Path out = dir.resolve("run");
+        Result r = run("bench", "layer", "--quick", "--d-model", "16", "--heads", "2", "--lengths", "8,16", "--kinds", "attention,rat-4",
+                "--tokens-per-batch", "32", "--gen-tokens", "64", "--reps", "2", "--budget", "0.001", "--out", out.toString());
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().startsWith("rat4j bench layer: d_model 16, 2 heads of 8; batch x T = 32 (train, prefill), 64 (generate)"), r.out());
+        assertTrue(r.out().contains("rat4j: wrote " + out.resolve("results.json") + ", " + out.resolve("figure.png")), r.out());
+        assertTrue(r.err().contains("bench: [ 16/16] rat-4"), r.err());
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals(16, json.get("rows").size());
+        assertEquals(2, json.get("options").get("reps").asInt());
+        assertTrue(Files.size(out.resolve("figure.png")) > 1000);
+    }
+
+    @Test void modelWritesTheTableAndTheJson() throws Exception {
+        Path out = dir.resolve("m");
+        Result r = run("bench", "model", "--quick", "--models", "rat,attention", "--d-model", "16", "--heads", "2", "--layers", "1",
+                "--vocab", "20", "--prompt", "16", "--generate", "4", "--samples", "2", "--memory-gib", "0.001", "--out", out.toString());
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().contains("prompt 16, then 4 generated tokens (2 steps timed)"), r.out());
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals(List.of("rat", "attention"), List.of(json.get("rows").get(0).get("model").asText(), json.get("rows").get(1).get("model").asText()));
+    }
+}
