@@ -22,10 +22,12 @@ import java.util.function.Predicate;
  * sequence. As in the paper, batch x T is held constant for training and prefill ({@code tokensPerBatch}) and for
  * generation ({@code genTokens}: 262144 gives the paper's batch 64 at T = 4096).
  *
- * <p>Generation caches are filled by fillCache from the forward of the train/prefill measurement, which holds
- * min(batch, generation batch) sequences; the other sequences' cache entries keep their zeros. A decode step's time
- * does not depend on the values it reads, only on how many (the first sequence holds a real prompt so the step runs on
- * real data).
+ * <p>Generation caches are filled by fillCache from the forward of the train/prefill measurement (or a forward of
+ * min(batch, generation batch) sequences): those sequences hold a real prefix of T-1 tokens, the others' entries keep
+ * their zeros. A decode step's time does not depend on the values it reads, only on how many.
+ *
+ * <p>On a shared machine every row also says how much of the machine other processes used while it was measured
+ * ({@link Interference}); --breakdown splits each call into its GEMM and attention kernel time and the rest.
  */
 public final class LayerBench {
     private LayerBench() {}

@@ -234,8 +234,8 @@ public final class ModelBench {
         }
         try {
             if (progress != null) {
-                progress.printf(Locale.ROOT, "bench: %s: %,d parameters, batch %d (%.1f MiB of cache per sequence), prefilling one %d-token prompt ...%n",
-                        name, weightBytes / 4, batch, perSeq / (double) (1 << 20), o.prompt());
+                progress.printf(Locale.ROOT, "bench: %s: %,d parameters, batch %d (%s of cache per sequence), prefilling one %d-token prompt ...%n",
+                        name, weightBytes / 4, batch, ModelReport.bytes(perSeq), o.prompt());
                 progress.flush();
             }
             Decoder dec = new Decoder(config, o.seed());

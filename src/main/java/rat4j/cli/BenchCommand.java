@@ -112,16 +112,17 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--gen-tokens", paramLabel = "N", description = "batch x T for the batched generation step (default 256K: batch 64 at T = 4K)")
         String genTokens;
 
-        @Option(names = "--reps", paramLabel = "N", description = "timed repetitions per measurement, at most (default 5)")
+        @Option(names = "--reps", paramLabel = "N", description = "timed repetitions per measurement, at most (default 20)")
         Integer reps;
 
         @Option(names = "--min-reps", paramLabel = "N", description = "timed repetitions per measurement, at least (default 1)")
         Integer minReps;
 
-        @Option(names = "--warmup", paramLabel = "N", description = "untimed calls before each measurement (default 1)")
+        @Option(names = "--warmup", paramLabel = "N", description = "untimed calls before each measurement (default 1; none for calls expected to take longer than --budget,"
+                + " which the JIT warm-up pass at a small T has already compiled)")
         Integer warmup;
 
-        @Option(names = "--budget", paramLabel = "SECONDS", description = "stop repeating a measurement after this much timed work, once --min-reps are done (default 3)")
+        @Option(names = "--budget", paramLabel = "SECONDS", description = "stop repeating a measurement after this much timed work, once --min-reps are done (default 1.5)")
         Double budget;
 
         @Option(names = "--breakdown", description = "also time the GEMM and attention kernels inside each call, and the scans alone")

@@ -56,6 +56,26 @@ class BenchCommandTest {
         assertEquals("rat4j: error: --memory-gib must be > 0, got 0.0 (see 'rat4j bench model --help')", r.err().strip());
     }
 
+    /** The defaults the help states are the library's. */
+    @Test void helpStatesTheDefaults() {
+        Result r = run("bench", "layer", "--help");
+        assertEquals(0, r.rc());
+        String help = r.out().replaceAll("\\s+", " ");
+        rat4j.bench.LayerBench.Options p = rat4j.bench.LayerBench.Options.paper();
+        assertTrue(help.contains("at most (default " + p.sampler().reps() + ")"), help);
+        assertTrue(help.contains("are done (default " + p.sampler().budgetSeconds() + ")"), help);
+        assertTrue(help.contains("at least (default " + p.sampler().minReps() + ")"), help);
+        assertTrue(help.contains("measurement (default " + p.sampler().warmup() + ";"), help);
+        assertTrue(help.contains("model width (default " + p.dModel() + ")"), help);
+        assertTrue(help.contains("attention heads (default " + p.heads() + ")"), help);
+        rat4j.bench.ModelBench.Options m = rat4j.bench.ModelBench.Options.paper();
+        help = run("bench", "model", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("blocks (default " + m.layers() + ")"), help);
+        assertTrue(help.contains("largest batch tried (default " + m.maxBatch() + ")"), help);
+        assertTrue(help.contains("(default " + m.samples() + ")"), help);
+        assertTrue(help.contains("model width (default " + m.dModel() + ")"), help);
+    }
+
     @Test void layerWritesTheTableTheJsonAndTheFigure() throws Exception {
         Path out = dir.resolve("run");
         Result r = run("bench", "layer", "--quick", "--d-model", "16", "--heads", "2", "--lengths", "8,16", "--kinds", "attention,rat-4",
