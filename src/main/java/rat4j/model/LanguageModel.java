@@ -159,20 +159,7 @@ public final class LanguageModel {
         int n = Sizes.product(batch, seqLen), c = config.dModel(), v = config.vocabSize();
         if (tokens.length != n) throw new IllegalArgumentException("tokens hold " + tokens.length + " ids, expected B*T = " + n);
         checkTokens(tokens);
-        this.tokens = tokens.clone();
-        this.batch = batch;
-        this.seqLen = seqLen;
-        if (stream == null || stream[0].length != Sizes.product(n, c)) {
-            stream = new float[2 * mixers.length + 1][Sizes.product(n, c)];
-            hn = new float[n * c];
-            rstd = new float[n];
-        }
-        embed(tokens, stream[0], n);
-        for (int i = 0; i < mixers.length; i++) {
-            mixers[i].forward(stream[2 * i], stream[2 * i + 1], batch, seqLen);
-            ffns[i].forward(stream[2 * i + 1], stream[2 * i + 2], batch, seqLen);
-        }
-        RmsNorm.forward(hn, rstd, stream[2 * mixers.length], finalNorm.data(), finalNorm.offset(), n, c);
+        trunk(tokens, batch, seqLen);
         float[] logits = new float[Sizes.product(n, v)];
         Linear.forward(logits, hn, head.data(), head.offset(), n, c, v);
         return logits;
