@@ -66,6 +66,15 @@ final class BenchCommand implements Callable<Integer> {
         return out;
     }
 
+    /** The machine's GEMM peak and memory bandwidth, measured before a benchmark, with a word on stderr. */
+    static Machine measureMachine(Machine.Probe probe, PrintWriter err) {
+        err.println("bench: measuring the machine (GEMM peak, memory bandwidth) ...");
+        err.flush();
+        Machine m = Machine.measure(probe);
+        err.println("bench: " + m.describe());
+        return m;
+    }
+
     /** The machine measured again after the run: the report keeps the better peaks of the two. */
     static Machine remeasure(Machine.Probe probe, PrintWriter err) {
         Machine again = Machine.measure(probe);
@@ -138,10 +147,7 @@ final class BenchCommand implements Callable<Integer> {
             LayerBench.Options o = options();
             Path dir = prepareOut(out);
             PrintWriter err = spec.commandLine().getErr(), stdout = spec.commandLine().getOut();
-            err.println("bench: measuring the machine (GEMM peak, memory bandwidth) ...");
-            err.flush();
-            Machine m = Machine.measure(o.probe());
-            err.println("bench: " + m.describe());
+            Machine m = measureMachine(o.probe(), err);
             LayerBench.Result r = LayerBench.run(o, m, err);
             r = r.withMachine(m.best(remeasure(o.probe(), err)));
             stdout.print(LayerReport.table(r));
@@ -229,10 +235,7 @@ final class BenchCommand implements Callable<Integer> {
             ModelBench.Options o = options();
             Path dir = prepareOut(out);
             PrintWriter err = spec.commandLine().getErr(), stdout = spec.commandLine().getOut();
-            err.println("bench: measuring the machine (GEMM peak, memory bandwidth) ...");
-            err.flush();
-            Machine m = Machine.measure(o.probe());
-            err.println("bench: " + m.describe());
+            Machine m = measureMachine(o.probe(), err);
             ModelBench.Result r = ModelBench.run(o, m, err);
             r = r.withMachine(m.best(remeasure(o.probe(), err)));
             stdout.print(ModelReport.table(r));
