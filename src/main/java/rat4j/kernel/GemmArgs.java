@@ -42,4 +42,21 @@ public final class GemmArgs {
             for (int j = 0; j < n; j++) c[row + j] = beta == 0f ? 0f : beta * c[row + j];
         }
     }
+
+    /**
+     * The prologue every backend shares: checks the arguments, then finishes the products that need no multiply
+     * (an empty C; k == 0 or alpha == 0, which leave C = beta * C). Returns true when nothing is left to compute.
+     * Doing the degenerate cases here keeps beta == 0 with NaN in C identical across backends (BLAS leaves them to beta).
+     */
+    public static boolean checkAndFinishTrivial(boolean transA, boolean transB, int m, int n, int k,
+                                                float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                                float beta, float[] c, int cOff, int ldc) {
+        check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) return true;
+        if (k == 0 || alpha == 0f) {
+            scaleC(beta, c, cOff, ldc, m, n);
+            return true;
+        }
+        return false;
+    }
 }

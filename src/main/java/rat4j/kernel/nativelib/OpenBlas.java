@@ -100,13 +100,7 @@ public final class OpenBlas implements Gemm {
                       float alpha, float[] a, int aOff, int lda,
                       float[] b, int bOff, int ldb,
                       float beta, float[] c, int cOff, int ldc) {
-        GemmArgs.check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        if (m == 0 || n == 0) return;
-        if (k == 0 || alpha == 0f) {
-            // BLAS leaves these cases to beta alone; doing them here keeps beta == 0 with NaN in C identical everywhere.
-            GemmArgs.scaleC(beta, c, cOff, ldc, m, n);
-            return;
-        }
+        if (GemmArgs.checkAndFinishTrivial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc)) return;
         // One thread for small products, and inside a pool worker, whose caller already splits the work over cores.
         int want = lib.threads() == 1 || 2L * m * n * k < SINGLE_THREAD_FLOPS || ForkJoinTask.inForkJoinPool()
                 ? 1 : lib.threads();

@@ -76,12 +76,7 @@ public final class VectorGemm implements Gemm {
                       float alpha, float[] a, int aOff, int lda,
                       float[] b, int bOff, int ldb,
                       float beta, float[] c, int cOff, int ldc) {
-        GemmArgs.check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        if (m == 0 || n == 0) return;
-        if (k == 0 || alpha == 0f) {
-            GemmArgs.scaleC(beta, c, cOff, ldc, m, n);
-            return;
-        }
+        if (GemmArgs.checkAndFinishTrivial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc)) return;
         boolean parallel = Parallel.threads() > 1 && 2L * m * n * k >= parallelMinFlops;
         if (m <= SKINNY_M) {
             skinny(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, parallel);
