@@ -1,5 +1,6 @@
 package rat4j.train;
 
+import rat4j.tokenizer.ByteTokenizer;
 import rat4j.tokenizer.Tokenizer;
 import rat4j.tokenizer.Tokenizers;
 import rat4j.kernel.Parallel;
@@ -71,8 +72,12 @@ public final class Trainer implements AutoCloseable {
     private double bestVal, lastVal = Double.NaN;
     private boolean plotFailed;
 
-    /** The data of a run: the training stream, the validation rows (possibly none) and what to close. */
-    private record Data(BatchSource train, Rows val, long stepsPerEpoch, String description, Runnable closer) {}
+    /**
+     * The data of a run: the training stream, the validation rows (possibly none), the tokenizer that encoded them (a
+     * spec for Tokenizers.open, stored with every model the run writes; null when the data does not carry one) and what
+     * to close.
+     */
+    private record Data(BatchSource train, Rows val, long stepsPerEpoch, String description, String tokenizer, Runnable closer) {}
 
     private Trainer(TrainConfig config, Progress progress, float[] params, float[] m, float[] v, Checkpoint from) throws IOException {
         this.config = config;
@@ -106,6 +111,10 @@ public final class Trainer implements AutoCloseable {
                 bestVal = Double.NaN;
             }
             this.metrics = Metrics.open(config.runDir(), step);
+            if (data.tokenizer() == null) {
+                progress.message("rat4j: warning: " + config.dataDir() + " holds no " + DataManifest.TOKENIZER_FILE + " (prepared by an older rat4j);"
+                        + " the model directories will hold no tokenizer: run 'rat4j prepare' again, or give 'rat4j generate' --tokenizer");
+            }
         } catch (IOException | RuntimeException e) {
             data.closer().run();
             throw e;
@@ -198,7 +207,9 @@ public final class Trainer implements AutoCloseable {
                 BatchSource train = new LmBatches(d.train(), mf.eosId(), c.microBatch(), c.seqLen(), c.gradAccum(), c.sampling(), c.seed());
                 Rows val = LmBatches.rows(d.val(), mf.eosId(), c.seqLen(), c.valTokens() / c.seqLen());
                 long steps = LmBatches.stepsPerEpoch(d.train().length(), c.microBatch(), c.seqLen(), c.gradAccum());
-                return new Data(train, val, steps, c.dataDir() + " (" + d.train().length() + " training tokens, " + mf.tokenizer() + ")", d::close);
+                String tokenizer = mf.tokenizerSpec(c.dataDir());
+                if (tokenizer != null && !tokenizer.equals(ByteTokenizer.NAME)) checkTokenizerFile(tokenizer, mf);
+                return new Data(train, val, steps, c.dataDir() + " (" + d.train().length() + " training tokens, " + mf.tokenizer() + ")", tokenizer, d::close);
             } catch (RuntimeException e) {
                 d.close();
                 throw e;
@@ -214,7 +225,17 @@ public final class Trainer implements AutoCloseable {
         SftData train = SftData.build(trainPairs, enc, c.seqLen());
         Rows val = valPairs.isEmpty() ? null : SftData.build(valPairs.subList(0, (int) Math.min(valPairs.size(), Math.max(1, c.valTokens() / c.seqLen()))), enc, c.seqLen());
         return new Data(train.randomBatches(c.microBatch(), c.seed()), val, train.stepsPerEpoch(c.microBatch(), c.gradAccum()),
-                c.sftFile() + " (" + trainPairs.size() + " training pairs)", () -> {});
+                c.sftFile() + " (" + trainPairs.size() + " training pairs)", c.tokenizer(), () -> {});
+    }
+
+    /** The tokenizer copy in the data directory must be the one the manifest names: a model must not carry another. */
+    private static void checkTokenizerFile(String file, DataManifest mf) throws IOException {
+        Tokenizer t = Tokenizers.open(file);
+        // the name holds the file name the data was prepared from, which the copy does not keep
+        if (t.vocabSize() != mf.vocabSize() || t.eosId() != mf.eosId()) {
+            throw new FormatException(file + " is " + t.name() + " (vocab " + t.vocabSize() + ", EOS " + t.eosId() + "), but the data's " + DataManifest.FILE
+                    + " says " + mf.tokenizer() + " (vocab " + mf.vocabSize() + ", EOS " + mf.eosId() + "); prepare the data again");
+        }
     }
 
     private static void checkVocab(int dataVocab, String tokenizer, int modelVocab, String where) {
@@ -265,7 +286,7 @@ public final class Trainer implements AutoCloseable {
         Path modelDir = null;
         if (step == totalSteps) {
             modelDir = config.runDir().resolve(MODEL_DIR);
-            ModelDirectory.save(modelDir, config.model(), params);
+            ModelDirectory.save(modelDir, config.model(), params, data.tokenizer());
             plot();
         }
         long peak = 0;
@@ -334,7 +355,7 @@ public final class Trainer implements AutoCloseable {
                 Math.exp(lastVal), count));
         if (Double.isNaN(bestVal) || lastVal < bestVal) {
             bestVal = lastVal;
-            if (config.keepBest()) ModelDirectory.save(config.runDir().resolve(BEST_DIR), config.model(), params);
+            if (config.keepBest()) ModelDirectory.save(config.runDir().resolve(BEST_DIR), config.model(), params, data.tokenizer());
         }
         plot();
     }
