@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -62,10 +61,10 @@ public final class Trainer implements AutoCloseable {
     private final Data data;
     private final long totalSteps, checkpointEvery;
     private final CosineSchedule schedule;
-    private final AdamW adamw;
     private final LanguageModel model;
-    private final float[] params, grads, m, v;   // (P) each, laid out by ParameterLayout
-    private final int[] tokens, labels;          // (B, T)
+    private final float[] params, m, v;          // (P) each, laid out by ParameterLayout
+    private final TrainStep stepper;
+    private final int[] tokens, labels;          // (B, T) the step's buffers, reused by validation
     private final Checkpoint.Store store;
     private final Metrics metrics;
     private long step, tokensSeen;
@@ -91,15 +90,14 @@ public final class Trainer implements AutoCloseable {
             }
             this.checkpointEvery = config.checkpointEvery() > 0 ? config.checkpointEvery() : Math.max(1, totalSteps / 10);
             this.schedule = CosineSchedule.of(config.recipe().lr(), config.recipe().warmupFraction(), totalSteps, config.recipe().etaMin());
-            this.adamw = config.recipe().optimizer();
             this.params = params;
-            this.grads = new float[params.length];
             this.m = m;
             this.v = v;
             this.model = new LanguageModel(config.model(), params);
-            int n = Math.multiplyExact(config.microBatch(), config.seqLen());
-            this.tokens = new int[n];
-            this.labels = new int[n];
+            this.stepper = new TrainStep(model, m, v, config.recipe().optimizer(), config.recipe().clipNorm(), config.microBatch(), config.seqLen(),
+                    config.gradAccum());
+            this.tokens = stepper.tokens();
+            this.labels = stepper.labels();
             this.store = new Checkpoint.Store(config.runDir());
             if (from != null) {
                 step = from.step();
@@ -308,27 +306,11 @@ public final class Trainer implements AutoCloseable {
 
     /** One optimizer step; returns {loss, gradient norm before clipping, learning rate}. */
     private double[] trainStep() {
-        Parallel.forRange(grads.length, 1 << 16, (from, to) -> Arrays.fill(grads, from, to, 0f));
-        int a = config.gradAccum();
-        double loss = 0;
-        for (int k = 0; k < a; k++) {
-            data.train().next(tokens, labels);
-            loss += model.forwardBackward(tokens, labels, config.microBatch(), config.seqLen(), grads);
-        }
-        // The reference backpropagates loss / A per micro-batch; scaling the summed gradients once is the same sum.
-        loss /= a;
-        if (a > 1) GradientClipping.scale(grads, (float) (1.0 / a));
-        double clip = config.recipe().clipNorm();
-        double norm = clip > 0 ? GradientClipping.clip(grads, clip) : GradientClipping.norm(grads);
-        if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-            throw new IllegalStateException("the loss is " + loss + " (gradient norm " + norm + ") at step " + (step + 1)
-                    + ": training diverged or a micro-batch has no label to learn; try a lower --lr and resume from the last checkpoint");
-        }
         double lr = schedule.at(step);
-        adamw.step(params, grads, m, v, step + 1, lr);
+        double[] lossAndNorm = stepper.run(data.train(), step + 1, lr);
         step++;
-        tokensSeen += (long) config.microBatch() * config.seqLen() * a;
-        return new double[] {loss, norm, lr};
+        tokensSeen += stepper.tokensPerStep();
+        return new double[] {lossAndNorm[0], lossAndNorm[1], lr};
     }
 
     /** Mean loss over every counted label of the validation rows, as the reference's validate(). */
