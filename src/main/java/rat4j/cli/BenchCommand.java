@@ -29,8 +29,8 @@ import java.util.function.Function;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "The RAT paper's efficiency benchmarks on this machine: 'layer' (Figure 3) and 'model' (Table 1); "
                 + "'train' (training tokens/s and memory of whole models); 'decode' (tokens/s against the memory bound) and 'bf16' (perplexity of bf16 weights).",
-        subcommands = {BenchCommand.Layer.class, BenchCommand.Model.class, BenchCommand.Train.class, DecodeBenchCommands.Decode.class,
-                DecodeBenchCommands.Bf16.class})
+        subcommands = {BenchCommand.Layer.class, BenchCommand.Model.class, DecodeBenchCommands.Decode.class, DecodeBenchCommands.Bf16.class,
+                BenchCommand.Train.class})
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

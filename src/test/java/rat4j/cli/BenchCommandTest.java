@@ -43,7 +43,7 @@ class BenchCommandTest {
     @Test void usageErrorsAreOneLine() {
         Result r = run("bench");
         assertEquals(2, r.rc());
-        assertEquals("rat4j: error: missing subcommand: one of layer, model, train, decode, bf16 (see 'rat4j bench --help')", r.err().strip());
+        assertEquals("rat4j: error: missing subcommand: one of layer, model, decode, bf16, train (see 'rat4j bench --help')", r.err().strip());
         r = run("bench", "layer", "--kinds", "attention,mamba");
         assertEquals(2, r.rc());
         assertEquals("rat4j: error: --kinds: unknown layer 'mamba' (expected attention, rat-L, rnn or window-W) (see 'rat4j bench layer --help')", r.err().strip());
