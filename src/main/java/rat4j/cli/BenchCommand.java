@@ -14,6 +14,7 @@ import rat4j.bench.ModelBench;
 import rat4j.bench.ModelReport;
 import rat4j.bench.Phase;
 import rat4j.bench.Sampler;
+import rat4j.bench.TrainBench;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,8 +28,9 @@ import java.util.function.Function;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "The RAT paper's efficiency benchmarks on this machine: 'layer' (Figure 3) and 'model' (Table 1); "
-                + "'decode' (tokens/s against the memory bound) and 'bf16' (perplexity of bf16 weights).",
-        subcommands = {BenchCommand.Layer.class, BenchCommand.Model.class, DecodeBenchCommands.Decode.class, DecodeBenchCommands.Bf16.class})
+                + "'train' (training tokens/s and memory of whole models); 'decode' (tokens/s against the memory bound) and 'bf16' (perplexity of bf16 weights).",
+        subcommands = {BenchCommand.Layer.class, BenchCommand.Model.class, DecodeBenchCommands.Decode.class, DecodeBenchCommands.Bf16.class,
+                BenchCommand.Train.class})
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -265,6 +267,60 @@ final class BenchCommand implements Callable<Integer> {
                         samples != null ? samples : Math.min(base.samples(), generate != null ? parseSize(generate, "--generate") : base.generate()),
                         warmup != null ? warmup : base.warmupSteps(),
                         budget, maxBatch != null ? maxBatch : base.maxBatch(), seed != null ? seed : base.seed(), base.probe());
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = {"Training throughput and memory of whole models: full optimizer steps (forward, backward, gradient clipping,"
+                    + " AdamW) on random tokens at several sequence lengths with the tokens per step held constant. Table on stdout,"
+                    + " progress on stderr."})
+    static final class Train implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--preset", split = ",", paramLabel = "P[,P...]", description = "model presets, repeatable (default rat-small, the quickstart's; e.g. attention-small)")
+        List<String> presets;
+
+        @Option(names = "--lengths", paramLabel = "T,...", description = "sequence lengths, each dividing --tokens-per-step (default 512,1K,2K,4K)")
+        String lengths;
+
+        @Option(names = "--tokens-per-step", paramLabel = "N", description = "B x T of every step (default 8K)")
+        String tokensPerStep;
+
+        @Option(names = "--warmup", paramLabel = "N", description = "untimed steps first (default 1)")
+        Integer warmup;
+
+        @Option(names = "--steps", paramLabel = "N", description = "timed steps (default 3)")
+        Integer steps;
+
+        @Option(names = "--seed", description = "weights and tokens (default 1005)")
+        Long seed;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write results.json there")
+        Path out;
+
+        @Override public Integer call() throws IOException {
+            TrainBench.Options o = options();
+            Path dir = prepareOut(out);
+            PrintWriter stdout = spec.commandLine().getOut();
+            TrainBench.Result r = TrainBench.run(o, spec.commandLine().getErr());
+            stdout.print(TrainBench.table(r));
+            if (dir != null) {
+                TrainBench.writeJson(r, dir.resolve("results.json"));
+                stdout.println("rat4j: wrote " + dir.resolve("results.json"));
+            }
+            return 0;
+        }
+
+        TrainBench.Options options() {
+            TrainBench.Options d = TrainBench.Options.defaults();
+            try {
+                return new TrainBench.Options(presets != null ? presets : d.presets(),
+                        lengths != null ? parseList(lengths, "--lengths", x -> parseSize(x, "--lengths")) : d.lengths(),
+                        tokensPerStep != null ? parseSize(tokensPerStep, "--tokens-per-step") : d.tokensPerStep(),
+                        warmup != null ? warmup : d.warmup(), steps != null ? steps : d.steps(), seed != null ? seed : d.seed());
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

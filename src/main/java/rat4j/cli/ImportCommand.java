@@ -3,8 +3,11 @@ package rat4j.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import rat4j.model.io.ModelDirectory;
+import rat4j.tokenizer.Tokenizer;
+import rat4j.tokenizer.Tokenizers;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,14 +32,27 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the model directory to write")
     Path out;
 
+    @Option(names = "--tokenizer", paramLabel = "byte|FILE",
+            description = "a tokenizer to store with the model (\"byte\" or a SentencePiece tokenizer.model, copied), so 'rat4j generate' needs no --tokenizer")
+    String tokenizer;
+
     @Option(names = "--force", description = "replace an existing model directory at DIR")
     boolean force;
 
     @Override public Integer call() throws IOException {
         if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !force) throw new IOException(out + " already exists (--force replaces a model directory)");
         ModelDirectory.Model model = ModelDirectory.fromReference(weights, referenceConfig);
-        ModelDirectory.save(out, model.config(), model.parameters());
-        spec.commandLine().getOut().println("rat4j: wrote " + out + " (" + model.parameters().length + " parameters)");
+        if (tokenizer != null) checkTokenizer(Tokenizers.open(tokenizer), model.config().vocabSize());
+        ModelDirectory.save(out, model.config(), model.parameters(), tokenizer);
+        spec.commandLine().getOut().println("rat4j: wrote " + out + " (" + model.parameters().length + " parameters"
+                + (tokenizer == null ? "" : ", tokenizer " + tokenizer) + ")");
         return 0;
+    }
+
+    /** A tokenizer whose ids the model cannot embed would make every generate fail later; refuse it now. */
+    private void checkTokenizer(Tokenizer t, int modelVocab) {
+        if (t.vocabSize() > modelVocab) {
+            throw new ParameterException(spec.commandLine(), "--tokenizer " + tokenizer + " has " + t.vocabSize() + " ids, more than the model's vocab_size " + modelVocab);
+        }
     }
 }

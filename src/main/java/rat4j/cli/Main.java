@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "rat4j", mixinStandardHelpOptions = true, version = "rat4j 0.1.0",
         description = "RAT language models on the JVM.",
         subcommands = {InfoCommand.class, ImportCommand.class, ScoreCommand.class, ConfigCommand.class, TokenizeCommand.class,
-                PrepareCommand.class, TrainCommand.class, GenerateCommand.class, BenchCommand.class})
+                PrepareCommand.class, TrainCommand.class, PlotCommand.class, GenerateCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec CommandSpec spec;
 

@@ -1,6 +1,5 @@
 package rat4j.cli;
 
-import rat4j.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,7 +18,8 @@ import java.util.stream.Collectors;
 @Command(name = "prepare", mixinStandardHelpOptions = true,
         description = "Tokenize text files into the flat token files 'rat4j train --data' reads: every file is one document followed by EOS;"
                 + " folders are walked recursively in sorted order (hidden entries and files that are not UTF-8 text are skipped);"
-                + " a seeded shuffle holds out documents for validation. Writes DIR/train.bin, DIR/val.bin and DIR/manifest.json.")
+                + " a seeded shuffle holds out documents for validation. Writes DIR/train.bin, DIR/val.bin, DIR/manifest.json and a copy of the SentencePiece tokenizer (DIR/tokenizer.model),"
+                + " which 'rat4j train' stores in the model directories it writes.")
 final class PrepareCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -41,7 +41,7 @@ final class PrepareCommand implements Callable<Integer> {
 
     @Override public Integer call() throws IOException {
         DataPreparation.Summary s = DataPreparation.prepare(
-                new DataPreparation.Options(inputs, out, valFraction, seed, Tokenizers.open(tokenizer)), Progress.stderr(spec.commandLine().getErr()));
+                DataPreparation.Options.of(inputs, out, valFraction, seed, tokenizer), Progress.stderr(spec.commandLine().getErr()));
         DataManifest m = s.manifest();
         PrintWriter o = spec.commandLine().getOut();
         o.printf("rat4j: wrote %s: %d documents (%d train, %d validation), %d tokens (%d train, %d validation) from %d bytes of text"

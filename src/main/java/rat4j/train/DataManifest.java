@@ -3,6 +3,7 @@ package rat4j.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import rat4j.model.io.FormatException;
+import rat4j.tokenizer.ByteTokenizer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,8 @@ import java.util.List;
 
 /**
  * DIR/manifest.json of prepared data: which tokenizer made DIR/train.bin and DIR/val.bin, their dtype, and what they hold.
+ * A SentencePiece tokenizer travels with the data as DIR/tokenizer.model (a copy of the file that encoded it), so the
+ * trainer can store it in every model directory it writes; the byte tokenizer needs no file.
  * <pre>
  * {"format_version": 1, "tokenizer": "byte", "vocab_size": 258, "eos_id": 257, "dtype": "uint16",
  *  "train_tokens": 123, "val_tokens": 45, "train_documents": 9, "val_documents": 1, "text_bytes": 160,
@@ -22,7 +25,7 @@ import java.util.List;
 public record DataManifest(String tokenizer, int vocabSize, int eosId, String dtype, long trainTokens, long valTokens,
                            long trainDocuments, long valDocuments, long textBytes, double valFraction, long seed) {
     public static final int FORMAT_VERSION = 1;
-    public static final String FILE = "manifest.json", TRAIN_FILE = "train.bin", VAL_FILE = "val.bin";
+    public static final String FILE = "manifest.json", TRAIN_FILE = "train.bin", VAL_FILE = "val.bin", TOKENIZER_FILE = "tokenizer.model";
     private static final List<String> KEYS = List.of("format_version", "tokenizer", "vocab_size", "eos_id", "dtype", "train_tokens",
             "val_tokens", "train_documents", "val_documents", "text_bytes", "val_fraction", "seed");
 
@@ -76,6 +79,16 @@ public record DataManifest(String tokenizer, int vocabSize, int eosId, String dt
         } catch (IllegalArgumentException e) {
             throw new FormatException(f + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The tokenizer of the data in {@code dir} as a spec for rat4j.tokenizer.Tokenizers.open: "byte", the path of
+     * DIR/tokenizer.model, or null for data prepared before the tokenizer travelled with it.
+     */
+    public String tokenizerSpec(Path dir) {
+        if (tokenizer.equals(ByteTokenizer.NAME)) return ByteTokenizer.NAME;
+        Path f = dir.resolve(TOKENIZER_FILE);
+        return Files.isRegularFile(f) ? f.toAbsolutePath().normalize().toString() : null;
     }
 
     /** The prepared data of {@code dir}: its manifest and both token files, mapped. */

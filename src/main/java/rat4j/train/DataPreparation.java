@@ -1,6 +1,8 @@
 package rat4j.train;
 
+import rat4j.tokenizer.ByteTokenizer;
 import rat4j.tokenizer.Tokenizer;
+import rat4j.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -34,13 +36,29 @@ public final class DataPreparation {
     public static final double DEFAULT_VAL_FRACTION = 0.005;
     public static final long DEFAULT_SEED = 1005;
 
-    public record Options(List<Path> inputs, Path out, double valFraction, long seed, Tokenizer encoder) {
+    /**
+     * @param tokenizerFile the SentencePiece tokenizer.model the encoder was read from, copied into the output so the
+     *                      trainer can store it with its models; null for the byte tokenizer (or to copy nothing)
+     */
+    public record Options(List<Path> inputs, Path out, double valFraction, long seed, Tokenizer encoder, Path tokenizerFile) {
         public Options {
             if (inputs == null || inputs.isEmpty()) throw new IllegalArgumentException("no input files or folders");
             inputs = List.copyOf(inputs);
             if (out == null) throw new IllegalArgumentException("no output directory");
             if (!(valFraction >= 0 && valFraction < 1)) throw new IllegalArgumentException("val fraction must be in [0, 1), got " + valFraction);
             if (encoder == null) throw new IllegalArgumentException("no tokenizer");
+            if (tokenizerFile != null && encoder.name().equals(ByteTokenizer.NAME)) throw new IllegalArgumentException("the byte tokenizer has no file to copy");
+        }
+
+        /** Options that copy no tokenizer file (the byte tokenizer needs none). */
+        public Options(List<Path> inputs, Path out, double valFraction, long seed, Tokenizer encoder) {
+            this(inputs, out, valFraction, seed, encoder, null);
+        }
+
+        /** Options for a tokenizer spec as Tokenizers.open takes it: "byte" or the path of a tokenizer.model (copied). */
+        public static Options of(List<Path> inputs, Path out, double valFraction, long seed, String tokenizer) throws IOException {
+            Tokenizer enc = Tokenizers.open(tokenizer);
+            return new Options(inputs, out, valFraction, seed, enc, enc.name().equals(ByteTokenizer.NAME) ? null : Path.of(tokenizer));
         }
     }
 
@@ -55,15 +73,25 @@ public final class DataPreparation {
 
     private record Document(Path path, long bytes) {}
 
-    private static final Set<String> OUTPUT_FILES = Set.of(DataManifest.FILE, DataManifest.TRAIN_FILE, DataManifest.VAL_FILE);
+    private static final Set<String> OUTPUT_FILES = Set.of(DataManifest.FILE, DataManifest.TRAIN_FILE, DataManifest.VAL_FILE, DataManifest.TOKENIZER_FILE);
+
+    /**
+     * Pass 1 reads every file to check it is text; up to this many bytes of them are kept for pass 2, so a corpus of
+     * that size is read from disk once (larger ones are read again, file by file, to bound the memory).
+     */
+    static final long KEEP_TEXT_BYTES = 256L << 20;
 
     public static Summary prepare(Options o, Progress progress) throws IOException {
+        return prepare(o, progress, KEEP_TEXT_BYTES);
+    }
+
+    static Summary prepare(Options o, Progress progress, long keepTextBytes) throws IOException {
         long start = System.nanoTime();
         Path out = o.out().toAbsolutePath().normalize();
         checkOutput(out);
 
         // Pass 1: the documents, so the split and the progress bar know them all before any token is written.
-        Scan scan = new Scan();
+        Scan scan = new Scan(keepTextBytes);
         for (Path input : o.inputs()) scan.add(input, progress);
         List<Document> docs = scan.docs;
         if (docs.isEmpty()) throw new IllegalArgumentException("no text documents in " + o.inputs() + scan.skippedNote());
@@ -84,7 +112,8 @@ public final class DataPreparation {
             for (int k = 0; k < n; k++) {
                 Document d = docs.get(order[k]);
                 boolean isVal = k < nVal;
-                int[] ids = enc.encode(readText(d.path()));
+                byte[] kept = scan.kept.set(order[k], null); // released once encoded
+                int[] ids = enc.encode(kept != null ? decode(kept, d.path()) : readText(d.path()));
                 TokenFile.Writer w = isVal ? val : train;
                 w.write(ids, 0, ids.length);
                 w.write(enc.eosId());
@@ -99,6 +128,11 @@ public final class DataPreparation {
             }
             train.commit();
             val.commit();
+        }
+        if (o.tokenizerFile() != null) {
+            AtomicOutput.write(out.resolve(DataManifest.TOKENIZER_FILE), Files.readAllBytes(o.tokenizerFile()));
+        } else {
+            Files.deleteIfExists(out.resolve(DataManifest.TOKENIZER_FILE)); // an earlier prepare's, not this data's
         }
         DataManifest m = new DataManifest(enc.name(), enc.vocabSize(), enc.eosId(), TokenFile.dtypeName(TokenFile.widthFor(enc.vocabSize())),
                 tokens[0], tokens[1], documents[0], documents[1], totalBytes, o.valFraction(), o.seed());
@@ -138,9 +172,15 @@ public final class DataPreparation {
     /** Pass 1 over the inputs: documents in order, files from folders that are not text counted and left out. */
     private static final class Scan {
         final List<Document> docs = new ArrayList<>();
+        final List<byte[]> kept = new ArrayList<>(); // (docs) the text of each document, or null when over the budget
+        long keepBudget;
         final Set<Path> seen = new LinkedHashSet<>();
         final List<Path> examples = new ArrayList<>();
         int notText, empty;
+
+        Scan(long keepBudget) {
+            this.keepBudget = keepBudget;
+        }
 
         void add(Path input, Progress progress) throws IOException {
             if (!Files.exists(input)) throw new NoSuchFileException(input.toString(), null, "no such file or folder");
@@ -181,6 +221,9 @@ public final class DataPreparation {
                 return;
             }
             docs.add(new Document(file, b.length));
+            boolean keep = b.length <= keepBudget;
+            kept.add(keep ? b : null);
+            if (keep) keepBudget -= b.length;
         }
 
         String skippedNote() {
@@ -208,7 +251,10 @@ public final class DataPreparation {
     }
 
     private static String readText(Path p) throws IOException {
-        byte[] b = Files.readAllBytes(p);
+        return decode(Files.readAllBytes(p), p);
+    }
+
+    private static String decode(byte[] b, Path p) throws IOException {
         try {
             CharBuffer c = decoder().decode(ByteBuffer.wrap(b));
             return c.toString();

@@ -1,5 +1,6 @@
 package rat4j.train;
 
+import rat4j.tokenizer.ByteTokenizer;
 import rat4j.tokenizer.Tokenizer;
 import rat4j.tokenizer.Tokenizers;
 import rat4j.kernel.Parallel;
@@ -19,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -61,18 +61,22 @@ public final class Trainer implements AutoCloseable {
     private final Data data;
     private final long totalSteps, checkpointEvery;
     private final CosineSchedule schedule;
-    private final AdamW adamw;
     private final LanguageModel model;
-    private final float[] params, grads, m, v;   // (P) each, laid out by ParameterLayout
-    private final int[] tokens, labels;          // (B, T)
+    private final float[] params, m, v;          // (P) each, laid out by ParameterLayout
+    private final TrainStep stepper;
+    private final int[] tokens, labels;          // (B, T) the step's buffers, reused by validation
     private final Checkpoint.Store store;
     private final Metrics metrics;
     private long step, tokensSeen;
     private double bestVal, lastVal = Double.NaN;
     private boolean plotFailed;
 
-    /** The data of a run: the training stream, the validation rows (possibly none) and what to close. */
-    private record Data(BatchSource train, Rows val, long stepsPerEpoch, String description, Runnable closer) {}
+    /**
+     * The data of a run: the training stream, the validation rows (possibly none), the tokenizer that encoded them (a
+     * spec for Tokenizers.open, stored with every model the run writes; null when the data does not carry one) and what
+     * to close.
+     */
+    private record Data(BatchSource train, Rows val, long stepsPerEpoch, String description, String tokenizer, Runnable closer) {}
 
     private Trainer(TrainConfig config, Progress progress, float[] params, float[] m, float[] v, Checkpoint from) throws IOException {
         this.config = config;
@@ -86,15 +90,14 @@ public final class Trainer implements AutoCloseable {
             }
             this.checkpointEvery = config.checkpointEvery() > 0 ? config.checkpointEvery() : Math.max(1, totalSteps / 10);
             this.schedule = CosineSchedule.of(config.recipe().lr(), config.recipe().warmupFraction(), totalSteps, config.recipe().etaMin());
-            this.adamw = config.recipe().optimizer();
             this.params = params;
-            this.grads = new float[params.length];
             this.m = m;
             this.v = v;
             this.model = new LanguageModel(config.model(), params);
-            int n = Math.multiplyExact(config.microBatch(), config.seqLen());
-            this.tokens = new int[n];
-            this.labels = new int[n];
+            this.stepper = new TrainStep(model, m, v, config.recipe().optimizer(), config.recipe().clipNorm(), config.microBatch(), config.seqLen(),
+                    config.gradAccum());
+            this.tokens = stepper.tokens();
+            this.labels = stepper.labels();
             this.store = new Checkpoint.Store(config.runDir());
             if (from != null) {
                 step = from.step();
@@ -106,6 +109,10 @@ public final class Trainer implements AutoCloseable {
                 bestVal = Double.NaN;
             }
             this.metrics = Metrics.open(config.runDir(), step);
+            if (data.tokenizer() == null) {
+                progress.message("rat4j: warning: " + config.dataDir() + " holds no " + DataManifest.TOKENIZER_FILE + " (prepared by an older rat4j);"
+                        + " the model directories will hold no tokenizer: run 'rat4j prepare' again, or give 'rat4j generate' --tokenizer");
+            }
         } catch (IOException | RuntimeException e) {
             data.closer().run();
             throw e;
@@ -198,7 +205,9 @@ public final class Trainer implements AutoCloseable {
                 BatchSource train = new LmBatches(d.train(), mf.eosId(), c.microBatch(), c.seqLen(), c.gradAccum(), c.sampling(), c.seed());
                 Rows val = LmBatches.rows(d.val(), mf.eosId(), c.seqLen(), c.valTokens() / c.seqLen());
                 long steps = LmBatches.stepsPerEpoch(d.train().length(), c.microBatch(), c.seqLen(), c.gradAccum());
-                return new Data(train, val, steps, c.dataDir() + " (" + d.train().length() + " training tokens, " + mf.tokenizer() + ")", d::close);
+                String tokenizer = mf.tokenizerSpec(c.dataDir());
+                if (tokenizer != null && !tokenizer.equals(ByteTokenizer.NAME)) checkTokenizerFile(tokenizer, mf);
+                return new Data(train, val, steps, c.dataDir() + " (" + d.train().length() + " training tokens, " + mf.tokenizer() + ")", tokenizer, d::close);
             } catch (RuntimeException e) {
                 d.close();
                 throw e;
@@ -214,7 +223,17 @@ public final class Trainer implements AutoCloseable {
         SftData train = SftData.build(trainPairs, enc, c.seqLen());
         Rows val = valPairs.isEmpty() ? null : SftData.build(valPairs.subList(0, (int) Math.min(valPairs.size(), Math.max(1, c.valTokens() / c.seqLen()))), enc, c.seqLen());
         return new Data(train.randomBatches(c.microBatch(), c.seed()), val, train.stepsPerEpoch(c.microBatch(), c.gradAccum()),
-                c.sftFile() + " (" + trainPairs.size() + " training pairs)", () -> {});
+                c.sftFile() + " (" + trainPairs.size() + " training pairs)", c.tokenizer(), () -> {});
+    }
+
+    /** The tokenizer copy in the data directory must be the one the manifest names: a model must not carry another. */
+    private static void checkTokenizerFile(String file, DataManifest mf) throws IOException {
+        Tokenizer t = Tokenizers.open(file);
+        // the name holds the file name the data was prepared from, which the copy does not keep
+        if (t.vocabSize() != mf.vocabSize() || t.eosId() != mf.eosId()) {
+            throw new FormatException(file + " is " + t.name() + " (vocab " + t.vocabSize() + ", EOS " + t.eosId() + "), but the data's " + DataManifest.FILE
+                    + " says " + mf.tokenizer() + " (vocab " + mf.vocabSize() + ", EOS " + mf.eosId() + "); prepare the data again");
+        }
     }
 
     private static void checkVocab(int dataVocab, String tokenizer, int modelVocab, String where) {
@@ -265,7 +284,7 @@ public final class Trainer implements AutoCloseable {
         Path modelDir = null;
         if (step == totalSteps) {
             modelDir = config.runDir().resolve(MODEL_DIR);
-            ModelDirectory.save(modelDir, config.model(), params);
+            ModelDirectory.save(modelDir, config.model(), params, data.tokenizer());
             plot();
         }
         long peak = 0;
@@ -287,27 +306,11 @@ public final class Trainer implements AutoCloseable {
 
     /** One optimizer step; returns {loss, gradient norm before clipping, learning rate}. */
     private double[] trainStep() {
-        Parallel.forRange(grads.length, 1 << 16, (from, to) -> Arrays.fill(grads, from, to, 0f));
-        int a = config.gradAccum();
-        double loss = 0;
-        for (int k = 0; k < a; k++) {
-            data.train().next(tokens, labels);
-            loss += model.forwardBackward(tokens, labels, config.microBatch(), config.seqLen(), grads);
-        }
-        // The reference backpropagates loss / A per micro-batch; scaling the summed gradients once is the same sum.
-        loss /= a;
-        if (a > 1) GradientClipping.scale(grads, (float) (1.0 / a));
-        double clip = config.recipe().clipNorm();
-        double norm = clip > 0 ? GradientClipping.clip(grads, clip) : GradientClipping.norm(grads);
-        if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-            throw new IllegalStateException("the loss is " + loss + " (gradient norm " + norm + ") at step " + (step + 1)
-                    + ": training diverged or a micro-batch has no label to learn; try a lower --lr and resume from the last checkpoint");
-        }
         double lr = schedule.at(step);
-        adamw.step(params, grads, m, v, step + 1, lr);
+        double[] lossAndNorm = stepper.run(data.train(), step + 1, lr);
         step++;
-        tokensSeen += (long) config.microBatch() * config.seqLen() * a;
-        return new double[] {loss, norm, lr};
+        tokensSeen += stepper.tokensPerStep();
+        return new double[] {lossAndNorm[0], lossAndNorm[1], lr};
     }
 
     /** Mean loss over every counted label of the validation rows, as the reference's validate(). */
@@ -334,7 +337,7 @@ public final class Trainer implements AutoCloseable {
                 Math.exp(lastVal), count));
         if (Double.isNaN(bestVal) || lastVal < bestVal) {
             bestVal = lastVal;
-            if (config.keepBest()) ModelDirectory.save(config.runDir().resolve(BEST_DIR), config.model(), params);
+            if (config.keepBest()) ModelDirectory.save(config.runDir().resolve(BEST_DIR), config.model(), params, data.tokenizer());
         }
         plot();
     }

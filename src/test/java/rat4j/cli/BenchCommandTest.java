@@ -43,7 +43,7 @@ class BenchCommandTest {
     @Test void usageErrorsAreOneLine() {
         Result r = run("bench");
         assertEquals(2, r.rc());
-        assertEquals("rat4j: error: missing subcommand: one of layer, model, decode, bf16 (see 'rat4j bench --help')", r.err().strip());
+        assertEquals("rat4j: error: missing subcommand: one of layer, model, decode, bf16, train (see 'rat4j bench --help')", r.err().strip());
         r = run("bench", "layer", "--kinds", "attention,mamba");
         assertEquals(2, r.rc());
         assertEquals("rat4j: error: --kinds: unknown layer 'mamba' (expected attention, rat-L, rnn or window-W) (see 'rat4j bench layer --help')", r.err().strip());
@@ -98,5 +98,58 @@ class BenchCommandTest {
         assertTrue(r.out().contains("prompt 16, then 4 generated tokens (2 steps timed)"), r.out());
         JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals(List.of("rat", "attention"), List.of(json.get("rows").get(0).get("model").asText(), json.get("rows").get(1).get("model").asText()));
+    }
+
+    @Test void trainWritesTheTableAndTheJson() throws Exception {
+        Path out = dir.resolve("t");
+        Result r = run("bench", "train", "--preset", "rat-tiny", "--preset", "attention-tiny", "--lengths", "16,32", "--tokens-per-step", "64",
+                "--warmup", "1", "--steps", "2", "--out", out.toString());
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().startsWith("rat4j bench train: full training steps (forward, backward, clip, AdamW) on random tokens, 64 tokens per step"), r.out());
+        assertTrue(r.err().contains("bench train: attention-tiny at T = 32, B = 2 ..."), r.err());
+        assertEquals(4 + 4 + 1, r.out().lines().count(), "header, legend, blank, column names, one line per row, the 'wrote' line: " + r.out());
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals("train", json.get("benchmark").asText());
+        assertEquals(64, json.get("options").get("tokens_per_step").asInt());
+        JsonNode rows = json.get("rows");
+        assertEquals(4, rows.size());
+        String[][] want = {{"rat-tiny", "16"}, {"rat-tiny", "32"}, {"attention-tiny", "16"}, {"attention-tiny", "32"}};
+        for (int i = 0; i < 4; i++) {
+            JsonNode row = rows.get(i);
+            assertEquals(want[i][0], row.get("model").asText());
+            int t = Integer.parseInt(want[i][1]);
+            assertEquals(t, row.get("seq_len").asInt());
+            assertEquals(64 / t, row.get("batch").asInt());
+            assertEquals(2, row.get("step_samples_ms").size(), "timed steps");
+            assertEquals(3, row.get("losses").size(), "warm-up and timed steps");
+            double loss0 = row.get("losses").get(0).asDouble();
+            assertTrue(Math.abs(loss0 - Math.log(256)) < 1.0, "random tokens start near ln V = " + Math.log(256) + ": " + loss0);
+            long p = row.get("parameters").asLong();
+            assertEquals(rat4j.model.ParameterLayout.of(rat4j.model.Presets.get(want[i][0])).totalSize(), p);
+            assertEquals(4 * p, row.get("parameter_bytes").asLong());
+            assertEquals(8 * p, row.get("optimizer_bytes").asLong());
+            assertTrue(row.get("tokens_per_second").asDouble() > 0);
+            assertTrue(row.get("activation_bytes").asLong() >= 0);
+            assertTrue(row.get("peak_heap_bytes").asLong() > 16 * p, "the peak holds parameters, gradients and moments at least");
+        }
+    }
+
+    @Test void trainUsageErrorsAreOneLine() {
+        Result r = run("bench", "train", "--lengths", "3000", "--tokens-per-step", "8K");
+        assertEquals(2, r.rc());
+        assertEquals("rat4j: error: sequence length 3000 does not divide the 8192 tokens of a step; choose lengths that do (see 'rat4j bench train --help')", r.err().strip());
+        r = run("bench", "train", "--steps", "0");
+        assertEquals(2, r.rc());
+        assertTrue(r.err().contains("timed steps must be >= 1, got 0"), r.err());
+    }
+
+    @Test void trainHelpStatesTheDefaults() {
+        String help = run("bench", "train", "--help").out().replaceAll("\\s+", " ");
+        rat4j.bench.TrainBench.Options d = rat4j.bench.TrainBench.Options.defaults();
+        assertEquals(List.of("rat-small"), d.presets());
+        assertEquals(List.of(512, 1024, 2048, 4096), d.lengths());
+        assertEquals(8192, d.tokensPerStep());
+        assertTrue(help.contains("(default 512,1K,2K,4K)") && help.contains("(default 8K)"), help);
+        assertTrue(help.contains("untimed steps first (default " + d.warmup() + ")") && help.contains("timed steps (default " + d.steps() + ")"), help);
     }
 }

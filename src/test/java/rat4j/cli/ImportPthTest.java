@@ -68,6 +68,13 @@ class ImportPthTest {
                 assertEquals(0, r.rc(), r.err());
                 assertImported(out2, c, bf16);
                 imported += 2;
+                if (!bf16) { // a tokenizer with more ids than the model embeds is refused before anything is written
+                    Path out3 = dir.resolve(c + "-tok");
+                    r = run("import", "--weights", pth.toString(), "--tokenizer", "byte", "--out", out3.toString());
+                    assertEquals(2, r.rc(), r.err());
+                    assertTrue(r.err().contains("--tokenizer byte has 258 ids, more than the model's vocab_size 97"), r.err());
+                    assertFalse(Files.exists(out3));
+                }
             }
         }
         assertEquals(8, imported);

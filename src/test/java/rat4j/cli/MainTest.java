@@ -124,7 +124,7 @@ class MainTest {
     }
 
     @Test void usageErrorsExitWithTwo() {
-        assertEquals("missing command: one of info, import, score, config, tokenize, prepare, train, generate, bench (see 'rat4j --help')", run().error(2));
+        assertEquals("missing command: one of info, import, score, config, tokenize, prepare, train, plot, generate, bench (see 'rat4j --help')", run().error(2));
         assertTrue(run("import", "--weights", "w").error(2).startsWith("Missing required option: '--out=DIR'"));
         assertTrue(run("score", "--model", "m", "--input", "i", "--out", "o", "--bogus").error(2).startsWith("Unknown option: '--bogus'"));
         assertEquals("--preset=NAME, --list are mutually exclusive (specify only one) (see 'rat4j config --help')",

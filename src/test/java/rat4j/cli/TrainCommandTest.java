@@ -8,14 +8,22 @@ import rat4j.model.io.Safetensors;
 import rat4j.model.io.Safetensors.TensorData;
 import rat4j.model.io.SafetensorsFile;
 
+import rat4j.tokenizer.Tokenizer;
+import rat4j.tokenizer.Tokenizers;
+
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainCommandTest {
@@ -56,6 +64,7 @@ class TrainCommandTest {
         assertTrue(t.out().contains("tokens/s") && t.out().contains("peak heap") && t.out().contains("validation loss"), t.out());
         assertTrue(t.err().contains("validation loss"), t.err());
         assertEquals(258, ModelDirectory.load(run.resolve("model")).config().vocabSize());
+        assertEquals("byte", ModelDirectory.tokenizer(run.resolve("model")), "the byte data's tokenizer is stored with the model");
         // the trained model serves 'score'
         Path batch = dir.resolve("batch.safetensors"), scored = dir.resolve("scored.safetensors");
         Safetensors.write(batch, Map.of("input_ids", TensorData.i64(new long[] {'t', 'h', 'e', ' '}, new int[] {1, 4}),
@@ -70,6 +79,57 @@ class TrainCommandTest {
         Result again = run("train", "--out", run.toString(), "--resume");
         assertEquals(0, again.rc(), again.err());
         assertTrue(again.out().startsWith("rat4j: trained to step 4 of 4"), again.out());
+    }
+
+    /** prepare copies the SentencePiece file beside the tokens, train stores it in the model, generate finds it there. */
+    @Test void theSentencePieceTokenizerTravelsFromPrepareIntoTheModelDirectory() throws IOException {
+        Path spm = dir.resolve("spm.model");
+        try (InputStream in = TrainCommandTest.class.getResourceAsStream("/rat4j/tokenizer/tiny-bytes.model")) {
+            assertNotNull(in, "test resource rat4j/tokenizer/tiny-bytes.model");
+            Files.write(spm, in.readAllBytes());
+        }
+        Path data = dir.resolve("data");
+        Result p = run("prepare", "--input", text().toString(), "--out", data.toString(), "--val-fraction", "0.1", "--tokenizer", spm.toString());
+        assertEquals(0, p.rc(), p.err());
+        assertArrayEquals(Files.readAllBytes(spm), Files.readAllBytes(data.resolve("tokenizer.model")), "prepare keeps a copy of the tokenizer");
+        Files.delete(spm); // the run must not need the original any more
+
+        Path run = dir.resolve("run");
+        Result t = run("train", "--data", data.toString(), "--model-config", "rat-tiny", "--out", run.toString(),
+                "--seq-len", "16", "--batch-size", "2", "--max-steps", "2", "--val-tokens", "32", "--keep-best");
+        assertEquals(0, t.rc(), t.err());
+        assertFalse(t.err().contains("warning"), t.err());
+        for (String m : new String[] {"model", "best"}) {
+            String stored = ModelDirectory.tokenizer(run.resolve(m));
+            assertNotNull(stored, m + " holds the tokenizer");
+            assertArrayEquals(Files.readAllBytes(data.resolve("tokenizer.model")), Files.readAllBytes(Path.of(stored)), m);
+            Tokenizer tok = Tokenizers.open(stored);
+            String text = "document 7: the quick brown fox, ünïcödé 12345";
+            assertEquals(text, tok.decode(tok.encode(text)), "round trip through " + m + "'s tokenizer");
+        }
+        Result g = run("generate", "--model", run.resolve("model").toString(), "--prompt", "the quick", "--max-new-tokens", "4", "--greedy", "--ignore-eos");
+        assertEquals(0, g.rc(), g.err());
+        assertTrue(g.err().startsWith("rat4j: prompt tokens") && g.out().endsWith("\n"), g.err());
+
+        // prepared again with the byte tokenizer, the directory keeps no stale SentencePiece file
+        Result again = run("prepare", "--input", text().toString(), "--out", data.toString(), "--val-fraction", "0.1");
+        assertEquals(0, again.rc(), again.err());
+        assertFalse(Files.exists(data.resolve("tokenizer.model")));
+    }
+
+    @Test void dataPreparedWithoutATokenizerCopyTrainsWithAWarning() throws IOException {
+        Path spm = dir.resolve("spm.model");
+        try (InputStream in = TrainCommandTest.class.getResourceAsStream("/rat4j/tokenizer/tiny-bytes.model")) {
+            Files.write(spm, in.readAllBytes());
+        }
+        Path data = dir.resolve("data");
+        assertEquals(0, run("prepare", "--input", text().toString(), "--out", data.toString(), "--val-fraction", "0", "--tokenizer", spm.toString()).rc());
+        Files.delete(data.resolve("tokenizer.model")); // as an older rat4j left it
+        Path run = dir.resolve("run");
+        Result t = run("train", "--data", data.toString(), "--model-config", "rat-tiny", "--out", run.toString(), "--seq-len", "8", "--batch-size", "1", "--max-steps", "1");
+        assertEquals(0, t.rc(), t.err());
+        assertTrue(t.err().contains("warning: " + data.toAbsolutePath() + " holds no tokenizer.model"), t.err());
+        assertNull(ModelDirectory.tokenizer(run.resolve("model")));
     }
 
     @Test void aPresetTakesTheDataVocabulary() throws IOException {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -74,6 +75,24 @@ class DataPreparationTest {
         assertEquals(bytes, m.textBytes());
         assertEquals(bytes + 4, m.trainTokens(), "one byte per token plus an EOS per document");
         assertEquals(m, DataManifest.read(dir.resolve("data")));
+    }
+
+    /** Texts kept from the text check (read once) or read again past the budget give the same files. */
+    @Test void keptTextsAndTextsReadAgainGiveTheSameData() throws IOException {
+        Path text = Fixtures.corpus(dir.resolve("text"), 30, 3);
+        long[] budgets = {DataPreparation.KEEP_TEXT_BYTES, 0, 700};
+        byte[][] train = new byte[budgets.length][], val = new byte[budgets.length][];
+        for (int i = 0; i < budgets.length; i++) {
+            Path out = dir.resolve("data" + i);
+            DataPreparation.prepare(new DataPreparation.Options(List.of(text), out, 0.1, 1005, new ByteTokenizer()), Progress.silent(), budgets[i]);
+            train[i] = Files.readAllBytes(out.resolve(DataManifest.TRAIN_FILE));
+            val[i] = Files.readAllBytes(out.resolve(DataManifest.VAL_FILE));
+            assertFalse(Files.exists(out.resolve(DataManifest.TOKENIZER_FILE)), "the byte tokenizer has no file");
+        }
+        for (int i = 1; i < budgets.length; i++) {
+            assertArrayEquals(train[0], train[i], "train.bin with budget " + budgets[i]);
+            assertArrayEquals(val[0], val[i], "val.bin with budget " + budgets[i]);
+        }
     }
 
     @Test void theSplitIsByWholeDocumentsDeterministicAndRoundedUp() throws IOException {

@@ -87,6 +87,10 @@ class TrainerTest {
         assertTrue(val.get(2)[2] < val.get(0)[2], "the validation loss falls too");
         assertEquals(val.get(2)[2], r.valLoss(), 0);
         assertEquals(60, metricLines(run, "train").size());
+        assertCsvMatchesJsonl(run);
+        Metrics.Curves curves = Metrics.read(run);
+        assertEquals(60, curves.train().size());
+        assertEquals(val.get(2)[2], curves.val().get(2).loss(), 0, "Metrics.read gives what the run logged");
         assertTrue(r.tokensPerSecond() > 0 && r.peakHeapBytes() > 0);
         try (Trainer t = Trainer.resume(run, Progress.silent())) {
             assertEquals(60, t.step(), "resuming a finished run finds it finished");
@@ -129,6 +133,27 @@ class TrainerTest {
         }
         assertSameMetrics(straight, broken);
         assertBitIdentical(finalWeights(straight), finalWeights(broken), "final weights");
+        assertCsvMatchesJsonl(broken);
+        assertEquals(Files.readString(straight.resolve(Metrics.CSV_FILE)).lines().count(), Files.readString(broken.resolve(Metrics.CSV_FILE)).lines().count(),
+                "the resumed run's metrics.csv dropped the rows past its checkpoint, as metrics.jsonl");
+    }
+
+    /** metrics.csv holds metrics.jsonl's rows in order, under its header, with the same numbers. */
+    static void assertCsvMatchesJsonl(Path run) throws IOException {
+        List<String> json = Files.readAllLines(run.resolve(Metrics.FILE)), csv = Files.readAllLines(run.resolve(Metrics.CSV_FILE));
+        assertEquals(Metrics.CSV_HEADER, csv.getFirst());
+        assertEquals(json.size() + 1, csv.size(), "one CSV row per JSONL line");
+        for (int i = 0; i < json.size(); i++) {
+            com.fasterxml.jackson.databind.JsonNode n = Json.parseObject(json.get(i));
+            String[] cells = csv.get(i + 1).split(",", -1);
+            assertEquals(Metrics.CSV_COLUMNS.size(), cells.length, csv.get(i + 1));
+            for (int c = 0; c < cells.length; c++) {
+                com.fasterxml.jackson.databind.JsonNode v = n.get(Metrics.CSV_COLUMNS.get(c));
+                if (v == null || v.isNull()) assertEquals("", cells[c], "row " + i + " " + Metrics.CSV_COLUMNS.get(c));
+                else if (v.isNumber()) assertEquals(v.doubleValue(), Double.parseDouble(cells[c]), 0, "row " + i + " " + Metrics.CSV_COLUMNS.get(c));
+                else assertEquals(v.textValue(), cells[c]);
+            }
+        }
     }
 
     @Test void aCorruptedCheckpointIsRefusedAndTheOneBeforeItUsed() throws IOException {
