@@ -198,8 +198,8 @@ public final class VectorAttention implements Attention {
             for (int a = 0; a < n; a++) { // -inf where key f0 + a is outside a query's band
                 int f = f0 + a;
                 int rLo = clamp(band.firstQuery(f) - i0), rEnd = clamp(band.endQuery(f, T) - i0);
-                Arrays.fill(s, a * QBP, a * QBP + rLo, Float.NEGATIVE_INFINITY);
-                Arrays.fill(s, a * QBP + rEnd, a * QBP + QBP, Float.NEGATIVE_INFINITY);
+                if (rLo > 0) Arrays.fill(s, a * QBP, a * QBP + rLo, Float.NEGATIVE_INFINITY); // inside the band: no call
+                if (rEnd < QBP) Arrays.fill(s, a * QBP + rEnd, a * QBP + QBP, Float.NEGATIVE_INFINITY);
             }
             boolean rescale = softmaxColumns(n, scale, s, m, l, w.corr);
             if (rescale) {
@@ -420,10 +420,14 @@ public final class VectorAttention implements Attention {
             }
             // zero outside the query's band and past the block's n keys
             int aLo = (int) Math.max(0, Math.min(n, (long) band.lo(i) - f0)), aEnd = (int) Math.max(aLo, Math.min(n, (long) band.hi(i) - f0));
-            Arrays.fill(p, r * KBP, r * KBP + aLo, 0f);
-            Arrays.fill(p, r * KBP + aEnd, r * KBP + KBP, 0f);
-            Arrays.fill(ds, r * KBP, r * KBP + aLo, 0f);
-            Arrays.fill(ds, r * KBP + aEnd, r * KBP + KBP, 0f);
+            if (aLo > 0) { // most rows of most pairs lie inside the band: no calls there
+                Arrays.fill(p, r * KBP, r * KBP + aLo, 0f);
+                Arrays.fill(ds, r * KBP, r * KBP + aLo, 0f);
+            }
+            if (aEnd < KBP) {
+                Arrays.fill(p, r * KBP + aEnd, r * KBP + KBP, 0f);
+                Arrays.fill(ds, r * KBP + aEnd, r * KBP + KBP, 0f);
+            }
         }
         if (withKv) {
             // dV (n, D) += P^T dO and dK (n, D) += dS^T Q, from "o_i = sum_j p_ij v_j" and "s_ij = scale * q_i . k_j"
