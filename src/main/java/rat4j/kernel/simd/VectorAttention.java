@@ -402,16 +402,21 @@ public final class VectorAttention implements Attention {
         int nq = i1 - i0, n = f1 - f0, hd = h * D, r0 = b * T + i0;
         float[] p = w.s, ds = w.ds;
         int qi = q.row(r0) + hd, doi = dout.row(r0) + hd;
+        // Only the block's columns [aLo, aHi) that some query of [i0, i1) sees are computed: the key blocks are on a
+        // fixed grid, so a query block at the edge of the band (chunk attention's latest keys, a window's oldest)
+        // sees part of one. Scores in whole vectors [cLo, cHi); both schedules trim the same pair alike.
+        int aLo = Math.max(0, band.lo(i0) - f0), aHi = Math.min(n, band.hi(i1 - 1) - f0), na = aHi - aLo;
+        int cLo = aLo / F.length() * F.length(), cHi = Math.ceilDiv(aHi, F.length()) * F.length();
         // S (nq, KBP) = Q K^T and dP (nq, KBP) = dO V^T, "o_i = sum_j p_ij v_j" differentiated: dP_ij = dout_i . v_j
-        Tiles.mul(nq, KBP, D, q.data(), qi, q.stride(), 1, w.kt, 0, KBP, p, 0, KBP, false);
-        Tiles.mul(nq, KBP, D, dout.data(), doi, dout.stride(), 1, w.vt, 0, KBP, ds, 0, KBP, false);
+        Tiles.mul(nq, cHi - cLo, D, q.data(), qi, q.stride(), 1, w.kt, cLo, KBP, p, cLo, KBP, false);
+        Tiles.mul(nq, cHi - cLo, D, dout.data(), doi, dout.stride(), 1, w.vt, cLo, KBP, ds, cLo, KBP, false);
         for (int r = 0; r < nq; r++) {
             int i = i0 + r, row = r0 + r;
             float lseI = lse[(b * H + h) * T + i];
             // delta_i = dout_i . out_i = sum_j p_ij dP_ij (FlashAttention-2's D_i), recomputed per pair: D flops
             // against the pair's 10 * KB * D
             float delta = dot(dout.data(), dout.row(row) + hd, out.data(), out.row(row) + hd, D);
-            for (int a = 0; a < KBP; a += F.length()) {
+            for (int a = cLo; a < cHi; a += F.length()) {
                 int x = r * KBP + a;
                 // "p_ij = exp(scale * q_i . k_j - lse_i)"; dS_ij = p_ij (dP_ij - delta_i), times scale for the scale in s
                 FloatVector pv = Lanes.exp(FloatVector.fromArray(F, p, x).mul(scale).sub(lseI));
@@ -419,23 +424,24 @@ public final class VectorAttention implements Attention {
                 pv.mul(FloatVector.fromArray(F, ds, x).sub(delta)).mul(scale).intoArray(ds, x);
             }
             // zero outside the query's band and past the block's n keys
-            int aLo = (int) Math.max(0, Math.min(n, (long) band.lo(i) - f0)), aEnd = (int) Math.max(aLo, Math.min(n, (long) band.hi(i) - f0));
-            if (aLo > 0) { // most rows of most pairs lie inside the band: no calls there
-                Arrays.fill(p, r * KBP, r * KBP + aLo, 0f);
-                Arrays.fill(ds, r * KBP, r * KBP + aLo, 0f);
+            int rLo = (int) Math.max(aLo, Math.min(aHi, (long) band.lo(i) - f0));
+            int rEnd = (int) Math.max(rLo, Math.min(aHi, (long) band.hi(i) - f0));
+            if (rLo > aLo) { // most rows of most pairs lie inside the band: no calls there
+                Arrays.fill(p, r * KBP + aLo, r * KBP + rLo, 0f);
+                Arrays.fill(ds, r * KBP + aLo, r * KBP + rLo, 0f);
             }
-            if (aEnd < KBP) {
-                Arrays.fill(p, r * KBP + aEnd, r * KBP + KBP, 0f);
-                Arrays.fill(ds, r * KBP + aEnd, r * KBP + KBP, 0f);
+            if (rEnd < aHi) {
+                Arrays.fill(p, r * KBP + rEnd, r * KBP + aHi, 0f);
+                Arrays.fill(ds, r * KBP + rEnd, r * KBP + aHi, 0f);
             }
         }
         if (withKv) {
             // dV (n, D) += P^T dO and dK (n, D) += dS^T Q, from "o_i = sum_j p_ij v_j" and "s_ij = scale * q_i . k_j"
-            Tiles.mul(n, D, nq, p, 0, 1, KBP, dout.data(), doi, dout.stride(), w.dv, 0, D, true);
-            Tiles.mul(n, D, nq, ds, 0, 1, KBP, q.data(), qi, q.stride(), w.dk, 0, D, true);
+            Tiles.mul(na, D, nq, p, aLo, 1, KBP, dout.data(), doi, dout.stride(), w.dv, aLo * D, D, true);
+            Tiles.mul(na, D, nq, ds, aLo, 1, KBP, q.data(), qi, q.stride(), w.dk, aLo * D, D, true);
         }
         // dQ (nq, D) += dS K, straight into dq's rows
-        if (withDq) Tiles.mul(nq, D, n, ds, 0, KBP, 1, w.k, 0, D, dq.data(), dq.row(r0) + hd, dq.stride(), true);
+        if (withDq) Tiles.mul(nq, D, na, ds, aLo, KBP, 1, w.k, aLo * D, D, dq.data(), dq.row(r0) + hd, dq.stride(), true);
     }
 
     /** Chunk attention's own-state term of queries [i0, i1): dq_i, dk_i, dv_i at the query's own row. */
