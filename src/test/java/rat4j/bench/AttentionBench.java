@@ -27,12 +27,14 @@ import rat4j.kernel.simd.VectorAttention;
  *
  * <p>Work per op: causal forward 2*T*T*D*H flops (QK and PV over the T*T/2 pairs), backward 5*T*T*D*H (two dot
  * products and three row updates per pair); chunk attention with L=16 visits T*T/(2L) pairs, 16x fewer.
- * The secondary result "gflops" is GFLOP/s by these counts; compare it with PeakBench's FMA peak.
- *   bin/jmh AttentionBench -f 1
+ * The secondary result "gflops" is GFLOP/s by these counts (throughput mode: an auxiliary counter is reported per
+ * second only there; in average-time mode JMH would print it as time per count); compare it with GemmBench or
+ * PeakBench in the same run.
+ *   bin/jmh 'AttentionBench|GemmBench' -f 1 -wi 2 -i 3 -p T=4096 -p shape=NN -p backend=java
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)

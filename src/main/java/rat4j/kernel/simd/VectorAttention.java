@@ -18,31 +18,42 @@ import rat4j.kernel.Strided;
  * key indices [lo(i), hi(i)). Causal: step 1, shift 0, [i - W, i]. Chunk: step L, shift L-1 (the chunk finals),
  * [0, i/L), plus the query's own row as one more key (the "own state" term), merged into the same online softmax.
  *
- * <p>D-length work is the Vector API's: dot products (loop bound, fma, reduce, scalar tail, as llama3.java's
- * vectorDot; four keys per pass) for scores and dP, and fused multiply-add row updates for P.V and the gradients;
- * exp is vectorised over a block's scores. Each key block's k and v rows are first copied into a contiguous
- * per-thread block (see {@link Scratch}); in the backward its dk, dv accumulate there and are added back once.
+ * <p>A (query block, key block) pair is a handful of small matrix products, each register-blocked like a GEMM
+ * micro-kernel ({@link Tiles}: 4 rows x 4 vectors of the result in registers), so the D-length work runs at close
+ * to GEMM speed instead of one dot product (and one lane reduction) per (query, key) pair:
+ * <ul>
+ * <li>forward, vectors along the QB queries of a block: S^T = K Q^T with Q^T packed once per query block, so the
+ *     online softmax runs down the KB rows of S^T with element-wise max, exp and sum (no lane reductions); then
+ *     O += P V with P^T read by broadcasts, vectors along D.
+ * <li>backward, vectors along the KB keys of a block: S = Q K^T and dP = dO V^T with K^T, V^T packed once per key
+ *     block; P = exp(S - lse) and dS = P (dP - delta) element-wise; dV += P^T dO, dK += dS^T Q, dQ += dS K.
+ * </ul>
+ * Every element of every product is one fma chain in a fixed order (see {@link Tiles}), and exp is {@link Lanes#exp},
+ * so results do not depend on threads, tiling edges or the JIT.
  *
  * <p>Threads. The forward splits once over (b, h, query block): every query block owns its out rows and lse
  * entries. Query blocks of one head are enumerated zigzag (0, n-1, 1, n-2, ...) so the contiguous ranges that
  * {@link Parallel#forRange} hands out carry equal work although causal blocks grow with their index. The backward
  * has a race: dq_i sums over keys, dk_j and dv_j sum over queries. It takes one of two race-free schedules:
  * <ul>
- * <li>one pass per (b, h), key-block-major: each task owns its head's dq, dk, dv columns; 5 D-length operations per
- *     (query, key) pair (two dots: s and dP; three updates: dv, dk, dq). Used when there are enough heads to keep
- *     every thread busy.
+ * <li>one pass per (b, h), key-block-major: each task owns its head's dq, dk, dv columns; 5 products per
+ *     (query block, key block) pair (S, dP, dV, dK, dQ). Used when there are enough heads to keep every thread busy.
  * <li>two passes, used when B*H is small against the thread count (B=1, H=8 on 16 cores): first over (b, h, key
- *     block) for dk, dv (4 operations per pair), then over (b, h, query block) for dq, recomputing s and dP (3 more).
- *     7 instead of 5, but every thread works and no scratch of size T is needed.
+ *     block) for dk, dv (4 products per pair), then over (b, h, query block) for dq, recomputing S and dP (3 more).
+ *     7 instead of 5, but every thread works.
  * </ul>
- * {@link #onePass} picks the schedule with the smaller expected time, ceil(BH/P)*5 against BH*7/P.
+ * Both visit the same (query block, key block) pairs on the same grid ({@link #meets}) with the same arithmetic,
+ * and add into dq in ascending key-block order, so they give bit-identical gradients. {@link #onePass} picks the
+ * schedule with the smaller expected time, ceil(BH/P)*5 against BH*7/P.
  */
 public final class VectorAttention implements Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Queries per block: one block's m and l live in scratch, its q, out rows stream through L1. */
+    /** Queries per block: Q^T (D, QB) and O (QB, D) of one block stay in L2 while its keys stream past. */
     static final int QB = 64;
-    /** Keys per block: the block's k and v rows, packed (2 * 64 * D floats, 64 KiB at D=128), serve a whole query block. */
+    /** Keys per block: K, K^T, V^T of one block (3 * 64 * D floats, 96 KiB at D=128) serve every query block. */
     static final int KB = 64;
+    /** QB and KB rounded up to whole vectors: the widths of the score tiles, whose vectors run along them. */
+    private static final int QBP = Math.ceilDiv(QB, F.length()) * F.length(), KBP = Math.ceilDiv(KB, F.length()) * F.length();
 
     /**
      * Per-thread scratch, allocated once per pool thread (and again only for a larger D): one query row's scores and
@@ -71,6 +82,39 @@ public final class VectorAttention implements Attention {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /**
+     * Per-thread tiles of one (query block, key block) pair, allocated once per pool thread (again only for a larger
+     * D). Packing matters beyond layout: k and v rows sit a row stride apart (3C floats when they are slices of
+     * in_proj's output, L rows apart for chunk finals), often a multiple of 4 KiB, so read in place a 64-row block
+     * would fall into a few L1/L2 sets and evict itself.
+     */
+    private static final class Tile {
+        final float[] s = new float[Math.max(KB * QBP, QB * KBP)];  // forward S^T then P^T (KB, QBP); backward S then P (QB, KBP)
+        final float[] ds = new float[QB * KBP];                     // backward: dP, then dS (QB, KBP)
+        final float[] m = new float[QBP], l = new float[QBP];      // (QBP) running max and sum of each query
+        final float[] corr = new float[QBP];                       // (QBP) exp(m_old - m_new) of the last key block
+        float[] qt = new float[0], o = qt;                         // forward: Q^T (D, QBP), zero past the block; O (QB, D)
+        float[] k = qt, v = qt;                                    // (KB, D) key block rows: forward k and v, backward k
+        float[] kt = qt, vt = qt;                                  // backward: K^T, V^T (D, KBP), zero past the block
+        float[] dk = qt, dv = qt;                                  // backward: the key block's gradients (KB, D)
+
+        Tile fit(int D) {
+            if (k.length < KB * D) {
+                qt = new float[D * QBP];
+                o = new float[QB * D];
+                k = new float[KB * D];
+                v = new float[KB * D];
+                kt = new float[D * KBP];
+                vt = new float[D * KBP];
+                dk = new float[KB * D];
+                dv = new float[KB * D];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Tile> TILE = ThreadLocal.withInitial(Tile::new);
+
     @Override public String name() { return "java-vector(" + F.vectorBitSize() + "-bit)"; }
 
     /** The keys each query sees. Key index f is row f*step + shift of k and v; query i sees key indices [lo(i), hi(i)). */
@@ -88,6 +132,14 @@ public final class VectorAttention implements Attention {
         int firstQuery(int f) { return chunk ? (f + 1) * L : f; }
         /** One past the last query that sees key index f. */
         int endQuery(int f, int T) { return chunk ? T : (int) Math.min(T, (long) f + window + 1); }
+    }
+
+    /**
+     * Whether some query of [i0, i1) sees some key of [f0, f1). lo and hi never decrease with i and consecutive
+     * queries' ranges touch, so the block's keys are exactly [lo(i0), hi(i1 - 1)).
+     */
+    static boolean meets(Band band, int i0, int i1, int f0, int f1) {
+        return band.lo(i0) < f1 && f0 < band.hi(i1 - 1);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -114,66 +166,100 @@ public final class VectorAttention implements Attention {
         if (B == 0 || T == 0) return;
         int nqb = Math.ceilDiv(T, QB);
         Parallel.forRange(B * H * nqb, 1, (from, to) -> {
-            Scratch sc = SCRATCH.get().fit(D);
+            Tile w = TILE.get().fit(D);
             for (int p = from; p < to; p++) {
                 int bh = p / nqb, i0 = zigzag(p % nqb, nqb) * QB;
-                forwardBlock(T, H, D, band, scale, bh / H, bh % H, i0, Math.min(T, i0 + QB), q, k, v, out, lse, sc);
+                forwardBlock(T, H, D, band, scale, bh / H, bh % H, i0, Math.min(T, i0 + QB), q, k, v, out, lse, w);
             }
         });
     }
 
     /** Queries [i0, i1) of head (b, h): out rows (i1 - i0, D) and lse entries, written. */
     private static void forwardBlock(int T, int H, int D, Band band, float scale, int b, int h, int i0, int i1,
-                                     Strided q, Strided k, Strided v, Strided out, float[] lse, Scratch sc) {
-        float[] m = sc.m, l = sc.l;
-        int hd = h * D;
-        for (int i = i0; i < i1; i++) {
-            Arrays.fill(out.data(), out.row(b * T + i) + hd, out.row(b * T + i) + hd + D, 0f);
-            m[i - i0] = Float.NEGATIVE_INFINITY;
-            l[i - i0] = 0f;
+                                     Strided q, Strided k, Strided v, Strided out, float[] lse, Tile w) {
+        int nq = i1 - i0, hd = h * D;
+        float[] qt = w.qt, o = w.o, s = w.s, m = w.m, l = w.l;
+        // Q^T (D, QBP): the block's queries as columns; the padding columns (past T) are scored and dropped
+        if (nq < QBP) Arrays.fill(qt, 0, D * QBP, 0f);
+        for (int r = 0; r < nq; r++) {
+            int qi = q.row(b * T + i0 + r) + hd;
+            for (int d = 0; d < D; d++) qt[d * QBP + r] = q.data()[qi + d];
         }
-        // lo and hi never decrease with i, so the block's keys are [lo(i0), hi(i1 - 1))
+        Arrays.fill(o, 0, nq * D, 0f);
+        Arrays.fill(m, Float.NEGATIVE_INFINITY);
+        Arrays.fill(l, 0f);
         int fEnd = band.hi(i1 - 1);
         for (int f0 = band.lo(i0); f0 < fEnd; f0 += KB) {
-            int f1 = Math.min(fEnd, f0 + KB);
-            pack(k, b, T, hd, D, band, f0, f1, sc.k);
-            pack(v, b, T, hd, D, band, f0, f1, sc.v);
-            for (int i = i0; i < i1; i++) {
-                int lo = Math.max(f0, band.lo(i)), hi = Math.min(f1, band.hi(i));
-                if (lo >= hi) continue;
-                rowForward(D, scale, q.data(), q.row(b * T + i) + hd, sc.k, (lo - f0) * D, D, sc.v, (lo - f0) * D, D,
-                        hi - lo, out.data(), out.row(b * T + i) + hd, m, l, i - i0, sc.s);
+            int f1 = Math.min(fEnd, f0 + KB), n = f1 - f0;
+            pack(k, b, T, hd, D, band, f0, f1, w.k);
+            pack(v, b, T, hd, D, band, f0, f1, w.v);
+            // S^T (n, QBP) = K Q^T, before the scale: "s_ij = scale * q_i . k_j"
+            Tiles.mul(n, QBP, D, w.k, 0, D, 1, qt, 0, QBP, s, 0, QBP, false);
+            for (int a = 0; a < n; a++) { // -inf where key f0 + a is outside a query's band
+                int f = f0 + a;
+                int rLo = clamp(band.firstQuery(f) - i0), rEnd = clamp(band.endQuery(f, T) - i0);
+                if (rLo > 0) Arrays.fill(s, a * QBP, a * QBP + rLo, Float.NEGATIVE_INFINITY); // inside the band: no call
+                if (rEnd < QBP) Arrays.fill(s, a * QBP + rEnd, a * QBP + QBP, Float.NEGATIVE_INFINITY);
             }
+            boolean rescale = softmaxColumns(n, scale, s, m, l, w.corr);
+            if (rescale) {
+                for (int r = 0; r < nq; r++) if (w.corr[r] != 1f) scaleRow(o, r * D, D, w.corr[r]);
+            }
+            // O (nq, D) += P V: "o_i = sum_j p_ij v_j", P read from P^T (n, QBP)
+            Tiles.mul(nq, D, n, s, 0, 1, QBP, w.v, 0, D, o, 0, D, true);
         }
-        for (int i = i0; i < i1; i++) {
-            int oi = out.row(b * T + i) + hd;
+        for (int r = 0; r < nq; r++) {
+            int i = i0 + r, oi = out.row(b * T + i) + hd;
             if (band.chunk()) { // the own running state k[t], v[t]: one more key in the same softmax
-                rowForward(D, scale, q.data(), q.row(b * T + i) + hd, k.data(), k.row(b * T + i) + hd, 0,
-                        v.data(), v.row(b * T + i) + hd, 0, 1, out.data(), oi, m, l, i - i0, sc.s);
+                int row = b * T + i;
+                float si = scale * dot(q.data(), q.row(row) + hd, k.data(), k.row(row) + hd, D);
+                float mNew = Math.max(m[r], si), corr = Lanes.exp(m[r] - mNew), p = Lanes.exp(si - mNew);
+                l[r] = l[r] * corr + p;
+                m[r] = mNew;
+                if (corr != 1f) scaleRow(o, r * D, D, corr);
+                axpy(p, v.data(), v.row(row) + hd, o, r * D, D);
             }
             // out_i = sum_j exp(s_ij - m_i) v_j / l_i,  lse_i = m_i + log(l_i)
-            scaleRow(out.data(), oi, D, 1f / l[i - i0]);
-            lse[(b * H + h) * T + i] = m[i - i0] + (float) Math.log(l[i - i0]);
+            float inv = 1f / l[r];
+            for (int d = 0; d < D; d++) out.data()[oi + d] = o[r * D + d] * inv;
+            lse[(b * H + h) * T + i] = m[r] + (float) Math.log(l[r]);
         }
     }
 
+    private static int clamp(long r) {
+        return (int) Math.max(0, Math.min(QBP, r));
+    }
+
     /**
-     * One query row against n keys at k[ki + a*kInc], v[vi + a*vInc]: the online-softmax update of m[r], l[r] and the
-     * unnormalised output row o[oi..oi+D).
+     * The online-softmax step of one key block for the QBP query columns of S^T (n, QBP): s = scale * s, m_new =
+     * max(m, max_a s_a), s_a = exp(s_a - m_new) (the probabilities P^T), l = l * corr + sum_a s_a with corr =
+     * exp(m - m_new), written to corr. Element-wise down the n rows, so no lane reduction. Returns whether some corr
+     * differs from 1 (the output rows then need rescaling).
      */
-    private static void rowForward(int D, float scale, float[] q, int qi, float[] k, int ki, int kInc,
-                                   float[] v, int vi, int vInc, int n, float[] o, int oi,
-                                   float[] m, float[] l, int r, float[] s) {
-        dots(q, qi, k, ki, kInc, n, D, scale, s); // s_a = scale * q . k_a
-        float max = Float.NEGATIVE_INFINITY;
-        for (int a = 0; a < n; a++) max = Math.max(max, s[a]);
-        float mNew = Math.max(m[r], max);
-        float corr = (float) Math.exp(m[r] - mNew); // 0 on the first block, where m = -inf
-        float sum = expShifted(s, n, mNew);         // s_a = exp(s_a - mNew)
-        l[r] = l[r] * corr + sum;
-        m[r] = mNew;
-        if (corr != 1f) scaleRow(o, oi, D, corr);
-        addRows(s, n, v, vi, vInc, o, oi, D); // o += sum_a p_a v_a
+    private static boolean softmaxColumns(int n, float scale, float[] s, float[] m, float[] l, float[] corr) {
+        FloatVector negInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), one = FloatVector.broadcast(F, 1f);
+        boolean rescale = false;
+        for (int g = 0; g < QBP; g += F.length()) {
+            FloatVector mOld = FloatVector.fromArray(F, m, g), mx = mOld;
+            for (int a = 0; a < n; a++) {
+                FloatVector x = FloatVector.fromArray(F, s, a * QBP + g).mul(scale);
+                x.intoArray(s, a * QBP + g);
+                mx = mx.max(x);
+            }
+            // a column that has seen only masked keys keeps m = -inf; shifting by 0 then gives p = 0, not NaN
+            FloatVector shift = mx.blend(0f, mx.compare(VectorOperators.EQ, negInf));
+            FloatVector c = Lanes.exp(mOld.sub(shift)), sum = FloatVector.zero(F);
+            for (int a = 0; a < n; a++) {
+                FloatVector p = Lanes.exp(FloatVector.fromArray(F, s, a * QBP + g).sub(shift));
+                p.intoArray(s, a * QBP + g);
+                sum = sum.add(p);
+            }
+            FloatVector.fromArray(F, l, g).fma(c, sum).intoArray(l, g);
+            mx.intoArray(m, g);
+            c.intoArray(corr, g);
+            rescale |= c.compare(VectorOperators.NE, one).anyTrue();
+        }
+        return rescale;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -227,11 +313,12 @@ public final class VectorAttention implements Attention {
         int nkb = Math.ceilDiv(band.keys(T), KB);
         if (onePass) {
             Parallel.forRange(B * H, 1, (from, to) -> {
+                Tile w = TILE.get().fit(D);
                 Scratch sc = SCRATCH.get().fit(D);
                 for (int bh = from; bh < to; bh++) {
                     int b = bh / H, h = bh % H;
                     for (int kb = 0; kb < nkb; kb++) {
-                        keyBlockBackward(true, T, H, D, band, scale, b, h, kb, q, k, v, out, lse, dout, dq, dk, dv, sc);
+                        keyBlockBackward(true, T, H, D, band, scale, b, h, kb, q, k, v, out, lse, dout, dq, dk, dv, w);
                     }
                     if (band.chunk()) ownBackward(T, H, D, scale, b, h, 0, T, q, k, v, out, lse, dout, dq, dk, dv, sc);
                 }
@@ -240,61 +327,121 @@ public final class VectorAttention implements Attention {
         }
         // pass 1: dk, dv, split over (b, h, key block); every task owns its key rows
         Parallel.forRange(B * H * nkb, 1, (from, to) -> {
-            Scratch sc = SCRATCH.get().fit(D);
+            Tile w = TILE.get().fit(D);
             for (int p = from; p < to; p++) {
                 int bh = p / nkb;
                 keyBlockBackward(false, T, H, D, band, scale, bh / H, bh % H, zigzag(p % nkb, nkb),
-                        q, k, v, out, lse, dout, dq, dk, dv, sc);
+                        q, k, v, out, lse, dout, dq, dk, dv, w);
             }
         });
         // pass 2: dq, split over (b, h, query block), recomputing the scores; every task owns its query rows,
         // including their own-state key and value rows in chunk attention
         int nqb = Math.ceilDiv(T, QB);
         Parallel.forRange(B * H * nqb, 1, (from, to) -> {
+            Tile w = TILE.get().fit(D);
             Scratch sc = SCRATCH.get().fit(D);
             for (int p = from; p < to; p++) {
                 int bh = p / nqb, i0 = zigzag(p % nqb, nqb) * QB, i1 = Math.min(T, i0 + QB);
-                int b = bh / H, h = bh % H;
-                queryBlockBackward(T, H, D, band, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, sc);
+                int b = bh / H, h = bh % H, hd = h * D;
+                // the key blocks of the same grid as pass 1, in ascending order as in the one-pass schedule
+                for (int kb = band.lo(i0) / KB, kbEnd = Math.ceilDiv(band.hi(i1 - 1), KB); kb < kbEnd; kb++) {
+                    int f0 = kb * KB, f1 = Math.min(band.keys(T), f0 + KB);
+                    if (f0 >= f1 || !meets(band, i0, i1, f0, f1)) continue;
+                    packKeys(k, v, b, T, hd, D, band, f0, f1, w);
+                    pairBackward(false, true, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, out, lse, dout, dq, w);
+                }
                 if (band.chunk()) ownBackward(T, H, D, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, dk, dv, sc);
             }
         });
     }
 
-    /** Key block kb of head (b, h) against every query that sees it: dk, dv of the block, and dq when withDq. */
+    /** Key block kb of head (b, h) against every query block that sees it: dk, dv of the block, and dq when withDq. */
     private static void keyBlockBackward(boolean withDq, int T, int H, int D, Band band, float scale, int b, int h, int kb,
                                          Strided q, Strided k, Strided v, Strided out, float[] lse,
-                                         Strided dout, Strided dq, Strided dk, Strided dv, Scratch sc) {
-        int f0 = kb * KB, f1 = Math.min(band.keys(T), f0 + KB), n = (f1 - f0) * D, hd = h * D;
-        pack(k, b, T, hd, D, band, f0, f1, sc.k);
-        pack(v, b, T, hd, D, band, f0, f1, sc.v);
-        Arrays.fill(sc.dk, 0, n, 0f);
-        Arrays.fill(sc.dv, 0, n, 0f);
-        int iEnd = band.endQuery(f1 - 1, T);
-        for (int i = band.firstQuery(f0); i < iEnd; i++) {
-            int lo = Math.max(f0, band.lo(i)), hi = Math.min(f1, band.hi(i));
-            if (lo >= hi) continue;
-            pairBackward(true, withDq, T, H, D, scale, b, h, i, lo - f0, hi - lo, q, out, lse, dout, dq, sc);
+                                         Strided dout, Strided dq, Strided dk, Strided dv, Tile w) {
+        int f0 = kb * KB, f1 = Math.min(band.keys(T), f0 + KB), hd = h * D;
+        packKeys(k, v, b, T, hd, D, band, f0, f1, w);
+        Arrays.fill(w.dk, 0, (f1 - f0) * D, 0f);
+        Arrays.fill(w.dv, 0, (f1 - f0) * D, 0f);
+        for (int qb = band.firstQuery(f0) / QB, qbEnd = Math.ceilDiv(band.endQuery(f1 - 1, T), QB); qb < qbEnd; qb++) {
+            int i0 = qb * QB, i1 = Math.min(T, i0 + QB);
+            if (!meets(band, i0, i1, f0, f1)) continue;
+            pairBackward(true, withDq, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, out, lse, dout, dq, w);
         }
-        unpackAdd(sc.dk, dk, b, T, hd, D, band, f0, f1);
-        unpackAdd(sc.dv, dv, b, T, hd, D, band, f0, f1);
+        unpackAdd(w.dk, dk, b, T, hd, D, band, f0, f1);
+        unpackAdd(w.dv, dv, b, T, hd, D, band, f0, f1);
     }
 
-    /** Queries [i0, i1) of head (b, h) against every key block they see: dq only. */
-    private static void queryBlockBackward(int T, int H, int D, Band band, float scale, int b, int h, int i0, int i1,
-                                           Strided q, Strided k, Strided v, Strided out, float[] lse,
-                                           Strided dout, Strided dq, Scratch sc) {
-        int fEnd = band.hi(i1 - 1), hd = h * D;
-        for (int f0 = band.lo(i0); f0 < fEnd; f0 += KB) {
-            int f1 = Math.min(fEnd, f0 + KB);
-            pack(k, b, T, hd, D, band, f0, f1, sc.k);
-            pack(v, b, T, hd, D, band, f0, f1, sc.v);
-            for (int i = i0; i < i1; i++) {
-                int lo = Math.max(f0, band.lo(i)), hi = Math.min(f1, band.hi(i));
-                if (lo >= hi) continue;
-                pairBackward(false, true, T, H, D, scale, b, h, i, lo - f0, hi - lo, q, out, lse, dout, dq, sc);
+    /** The key block [f0, f1) of head (b, h): its k rows (n, D) into w.k, K^T and V^T (D, KBP) into w.kt, w.vt. */
+    private static void packKeys(Strided k, Strided v, int b, int T, int hd, int D, Band band, int f0, int f1, Tile w) {
+        int n = f1 - f0;
+        float[] kt = w.kt, vt = w.vt;
+        if (n < KBP) { // the padding columns are scored and masked, so they must hold finite values
+            Arrays.fill(kt, 0, D * KBP, 0f);
+            Arrays.fill(vt, 0, D * KBP, 0f);
+        }
+        pack(k, b, T, hd, D, band, f0, f1, w.k);
+        for (int a = 0; a < n; a++) {
+            int row = b * T + (f0 + a) * band.step() + band.shift();
+            int ki = k.row(row) + hd, vi = v.row(row) + hd;
+            for (int d = 0; d < D; d++) {
+                kt[d * KBP + a] = k.data()[ki + d];
+                vt[d * KBP + a] = v.data()[vi + d];
             }
         }
+    }
+
+    /**
+     * Queries [i0, i1) of head (b, h) against the packed key block [f0, f1) in w: adds the pair's dk, dv into w.dk,
+     * w.dv when withKv and its dq into dq when withDq. The FlashAttention-2 backward of p_ij = exp(scale * q_i . k_j
+     * - lse_i), out_i = sum_j p_ij v_j.
+     */
+    private static void pairBackward(boolean withKv, boolean withDq, int T, int H, int D, Band band, float scale,
+                                     int b, int h, int i0, int i1, int f0, int f1,
+                                     Strided q, Strided out, float[] lse, Strided dout, Strided dq, Tile w) {
+        int nq = i1 - i0, n = f1 - f0, hd = h * D, r0 = b * T + i0;
+        float[] p = w.s, ds = w.ds;
+        int qi = q.row(r0) + hd, doi = dout.row(r0) + hd;
+        // Only the block's columns [aLo, aHi) that some query of [i0, i1) sees are computed: the key blocks are on a
+        // fixed grid, so a query block at the edge of the band (chunk attention's latest keys, a window's oldest)
+        // sees part of one. Scores in whole vectors [cLo, cHi); both schedules trim the same pair alike.
+        int aLo = Math.max(0, band.lo(i0) - f0), aHi = Math.min(n, band.hi(i1 - 1) - f0), na = aHi - aLo;
+        int cLo = aLo / F.length() * F.length(), cHi = Math.ceilDiv(aHi, F.length()) * F.length();
+        // S (nq, KBP) = Q K^T and dP (nq, KBP) = dO V^T, "o_i = sum_j p_ij v_j" differentiated: dP_ij = dout_i . v_j
+        Tiles.mul(nq, cHi - cLo, D, q.data(), qi, q.stride(), 1, w.kt, cLo, KBP, p, cLo, KBP, false);
+        Tiles.mul(nq, cHi - cLo, D, dout.data(), doi, dout.stride(), 1, w.vt, cLo, KBP, ds, cLo, KBP, false);
+        for (int r = 0; r < nq; r++) {
+            int i = i0 + r, row = r0 + r;
+            float lseI = lse[(b * H + h) * T + i];
+            // delta_i = dout_i . out_i = sum_j p_ij dP_ij (FlashAttention-2's D_i), recomputed per pair: D flops
+            // against the pair's 10 * KB * D
+            float delta = dot(dout.data(), dout.row(row) + hd, out.data(), out.row(row) + hd, D);
+            for (int a = cLo; a < cHi; a += F.length()) {
+                int x = r * KBP + a;
+                // "p_ij = exp(scale * q_i . k_j - lse_i)"; dS_ij = p_ij (dP_ij - delta_i), times scale for the scale in s
+                FloatVector pv = Lanes.exp(FloatVector.fromArray(F, p, x).mul(scale).sub(lseI));
+                pv.intoArray(p, x);
+                pv.mul(FloatVector.fromArray(F, ds, x).sub(delta)).mul(scale).intoArray(ds, x);
+            }
+            // zero outside the query's band and past the block's n keys
+            int rLo = (int) Math.max(aLo, Math.min(aHi, (long) band.lo(i) - f0));
+            int rEnd = (int) Math.max(rLo, Math.min(aHi, (long) band.hi(i) - f0));
+            if (rLo > aLo) { // most rows of most pairs lie inside the band: no calls there
+                Arrays.fill(p, r * KBP + aLo, r * KBP + rLo, 0f);
+                Arrays.fill(ds, r * KBP + aLo, r * KBP + rLo, 0f);
+            }
+            if (rEnd < aHi) {
+                Arrays.fill(p, r * KBP + rEnd, r * KBP + aHi, 0f);
+                Arrays.fill(ds, r * KBP + rEnd, r * KBP + aHi, 0f);
+            }
+        }
+        if (withKv) {
+            // dV (n, D) += P^T dO and dK (n, D) += dS^T Q, from "o_i = sum_j p_ij v_j" and "s_ij = scale * q_i . k_j"
+            Tiles.mul(na, D, nq, p, aLo, 1, KBP, dout.data(), doi, dout.stride(), w.dv, aLo * D, D, true);
+            Tiles.mul(na, D, nq, ds, aLo, 1, KBP, q.data(), qi, q.stride(), w.dk, aLo * D, D, true);
+        }
+        // dQ (nq, D) += dS K, straight into dq's rows
+        if (withDq) Tiles.mul(nq, D, na, ds, aLo, KBP, 1, w.k, aLo * D, D, dq.data(), dq.row(r0) + hd, dq.stride(), true);
     }
 
     /** Chunk attention's own-state term of queries [i0, i1): dq_i, dk_i, dv_i at the query's own row. */
@@ -309,19 +456,6 @@ public final class VectorAttention implements Attention {
                     k.data(), k.row(r) + hd, 0, v.data(), v.row(r) + hd, 0,
                     dk.data(), dk.row(r) + hd, 0, dv.data(), dv.row(r) + hd, 0, 1, dq.data(), dq.row(r) + hd, sc.s, sc.ds);
         }
-    }
-
-    /** Query i of head (b, h) against the n packed keys from row a0 of the scratch key block. */
-    private static void pairBackward(boolean withKv, boolean withDq, int T, int H, int D, float scale,
-                                     int b, int h, int i, int a0, int n,
-                                     Strided q, Strided out, float[] lse, Strided dout, Strided dq, Scratch sc) {
-        int hd = h * D, r = b * T + i, ki = a0 * D;
-        // delta_i = dout_i . out_i = sum_j p_ij dP_ij (FlashAttention-2's D_i), recomputed per key block: D flops
-        // against the block's KB * 5 * D
-        float delta = dot(dout.data(), dout.row(r) + hd, out.data(), out.row(r) + hd, D);
-        rowBackward(withKv, withDq, D, scale, q.data(), q.row(r) + hd, dout.data(), dout.row(r) + hd,
-                lse[(b * H + h) * T + i], delta, sc.k, ki, D, sc.v, ki, D, sc.dk, ki, D, sc.dv, ki, D,
-                n, dq.data(), dq.row(r) + hd, sc.s, sc.ds);
     }
 
     /**
@@ -347,6 +481,25 @@ public final class VectorAttention implements Attention {
             }
         }
         if (withDq) addRows(ds, n, k, ki, kInc, dq, dqi, D);   // dq += sum_a scale dS_a k_a
+    }
+
+    /**
+     * One query row against n keys at k[ki + a*kInc], v[vi + a*vInc]: the online-softmax update of m[r], l[r] and the
+     * unnormalised output row o[oi..oi+D).
+     */
+    private static void rowForward(int D, float scale, float[] q, int qi, float[] k, int ki, int kInc,
+                                   float[] v, int vi, int vInc, int n, float[] o, int oi,
+                                   float[] m, float[] l, int r, float[] s) {
+        dots(q, qi, k, ki, kInc, n, D, scale, s); // s_a = scale * q . k_a
+        float max = Float.NEGATIVE_INFINITY;
+        for (int a = 0; a < n; a++) max = Math.max(max, s[a]);
+        float mNew = Math.max(m[r], max);
+        float corr = (float) Math.exp(m[r] - mNew); // 0 on the first block, where m = -inf
+        float sum = expShifted(s, n, mNew);         // s_a = exp(s_a - mNew)
+        l[r] = l[r] * corr + sum;
+        m[r] = mNew;
+        if (corr != 1f) scaleRow(o, oi, D, corr);
+        addRows(s, n, v, vi, vInc, o, oi, D); // o += sum_a p_a v_a
     }
 
     // ---------------------------------------------------------------------------------------------------------------

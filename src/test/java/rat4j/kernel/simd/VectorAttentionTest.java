@@ -1,5 +1,6 @@
 package rat4j.kernel.simd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -135,6 +136,70 @@ class VectorAttentionTest {
         for (Shape s : shapes) compare(true, s);
         assertEquals(53, shapes.size());
         System.out.println("chunk attention, worst relative errors out/lse/dq/dk/dv: " + Arrays.toString(worst));
+    }
+
+    /**
+     * The tile edges of the blocked kernels: T just past one or two blocks of QB queries / KB keys, windows just
+     * under, at and over a block and several blocks wide, T % L != 0 with several chunks per block or several blocks
+     * per chunk, and D = 1, odd, and one past or between whole vectors (the tile product's 4-vector, 1-vector and
+     * scalar column paths), against the reference.
+     */
+    @Test
+    void blockEdgesMatchReference() {
+        int v = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), qb = VectorAttention.QB, kb = VectorAttention.KB;
+        int[] ds = {1, 3, v + 1, 2 * v + 1, 4 * v, 5 * v, 4 * v + 3};
+        // {T, window} for causal, {T, L} for chunk
+        int[][] causal = {{qb + 1, kb - 1}, {2 * qb + 3, kb}, {2 * qb + 3, kb + 1}, {3 * qb - 1, 2 * kb + 5}, {kb - 1, 3}, {129, 0}};
+        int[][] chunk = {{qb + 1, 7}, {2 * qb + 3, 5}, {3 * qb + 1, qb + 3}, {kb * 3 + 2, 2}, {129, 1}, {kb + 1, 100}};
+        int n = 0;
+        for (int[] c : causal) compare(false, new Shape(1 + n % 2, c[0], 1 + n % 3, ds[n % ds.length], c[1], 500 + n++));
+        for (int[] c : chunk) compare(true, new Shape(1 + n % 2, c[0], 1 + n % 3, ds[n % ds.length], c[1], 500 + n++));
+        for (int d : ds) { // every D against one shape of each kind
+            compare(false, new Shape(1, 2 * qb + 5, 2, d, kb + 9, 600 + d));
+            compare(true, new Shape(2, 2 * qb + 5, 1, d, 3, 700 + d));
+            n += 2;
+        }
+        assertEquals(causal.length + chunk.length + 2 * ds.length, n);
+    }
+
+    /**
+     * The one-pass and two-pass backward schedules give the same bits (which one runs depends on the thread count,
+     * so this is what makes gradients independent of it), as does a repeated forward.
+     */
+    @Test
+    void schedulesAreBitIdentical() {
+        int variants = 0;
+        for (boolean chunk : new boolean[] {false, true}) {
+            for (int param : chunk ? new int[] {1, 5, 16, 300} : new int[] {0, 70, 200, Integer.MAX_VALUE}) {
+                int B = 2, T = 3 * VectorAttention.QB + 7, H = 2, D = 37, rows = B * T, width = H * D;
+                Random rnd = new Random(param + (chunk ? 1 : 0));
+                float scale = 0.2f;
+                Strided q = AttentionFixtures.random(rnd, B, T, H, D, 1, 0), k = AttentionFixtures.random(rnd, B, T, H, D, 0, 2);
+                Strided v = AttentionFixtures.random(rnd, B, T, H, D, 3, 0), dout = AttentionFixtures.random(rnd, B, T, H, D, 0, 0);
+                Strided out = AttentionFixtures.random(rnd, B, T, H, D, 0, 0), again = AttentionFixtures.copy(out);
+                float[] lse = new float[B * H * T], lseAgain = new float[B * H * T];
+                if (chunk) {
+                    fast.chunkForward(B, T, H, D, param, scale, q, k, v, out, lse);
+                    fast.chunkForward(B, T, H, D, param, scale, q, k, v, again, lseAgain);
+                } else {
+                    fast.causalForward(B, T, H, D, param, scale, q, k, v, out, lse);
+                    fast.causalForward(B, T, H, D, param, scale, q, k, v, again, lseAgain);
+                }
+                assertArrayEquals(out.data(), again.data());
+                assertArrayEquals(lse, lseAgain);
+                Strided[] init = grads(rnd, B, T, H, D), one = copies(init), two = copies(init);
+                if (chunk) {
+                    VectorAttention.chunkBackward(true, B, T, H, D, param, scale, q, k, v, out, lse, dout, one[0], one[1], one[2]);
+                    VectorAttention.chunkBackward(false, B, T, H, D, param, scale, q, k, v, out, lse, dout, two[0], two[1], two[2]);
+                } else {
+                    VectorAttention.causalBackward(true, B, T, H, D, param, scale, q, k, v, out, lse, dout, one[0], one[1], one[2]);
+                    VectorAttention.causalBackward(false, B, T, H, D, param, scale, q, k, v, out, lse, dout, two[0], two[1], two[2]);
+                }
+                for (int w = 0; w < 3; w++) assertArrayEquals(one[w].data(), two[w].data(), (chunk ? "chunk L=" : "causal W=") + param + " d" + "qkv".charAt(w));
+                variants++;
+            }
+        }
+        assertEquals(8, variants);
     }
 
     /**
