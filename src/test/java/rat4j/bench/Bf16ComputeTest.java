@@ -58,8 +58,10 @@ class Bf16ComputeTest {
         for (int i = 0; i < 3; i++) {
             double vsFp32 = relativeError(bf16[i], fp32[i]), vsJava = relativeError(bf16[i], java[i]);
             assertTrue(vsFp32 < 3e-2, what[i] + ": bf16 vs fp32 relative error " + vsFp32);
-            assertTrue(vsFp32 > 1e-5, what[i] + ": bf16 equals fp32 (" + vsFp32 + "), so nothing was rounded");
-            assertTrue(vsJava < 3e-3, what[i] + ": two bf16 backends differ by " + vsJava);
+            System.err.printf("bf16 %s: vs fp32 %.2e, vs java autocast %.2e%n", what[i], vsFp32, vsJava);
+            // The output holds the residual input, which no GEMM touches, so its relative error is the smallest.
+            assertTrue(vsFp32 > 1e-6, what[i] + ": bf16 equals fp32 (" + vsFp32 + "), so nothing was rounded");
+            assertTrue(vsJava < 1e-5, what[i] + ": two bf16 backends differ by " + vsJava);
             checked++;
         }
         assertEquals(3, checked);
