@@ -14,12 +14,14 @@ import rat4j.bench.ModelBench;
 import rat4j.bench.ModelReport;
 import rat4j.bench.Phase;
 import rat4j.bench.Sampler;
+import rat4j.kernel.Compute;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -149,7 +151,7 @@ final class BenchCommand implements Callable<Integer> {
         String compute;
 
         @Override public Integer call() throws IOException {
-            List<String> modes = compute == null ? java.util.Collections.singletonList(null) : parseModes();
+            List<String> modes = compute == null ? Collections.singletonList(null) : parseModes();
             LayerBench.Options o = options();
             PrintWriter err = spec.commandLine().getErr(), stdout = spec.commandLine().getOut();
             List<LayerBench.Result> results = new ArrayList<>();
@@ -182,7 +184,7 @@ final class BenchCommand implements Callable<Integer> {
 
         private List<String> parseModes() {
             try {
-                return parseList(compute, "--compute", x -> rat4j.kernel.Compute.parse(x, "--compute").label());
+                return parseList(compute, "--compute", x -> Compute.parse(x, null).label());
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

@@ -14,12 +14,12 @@ public enum Compute {
     public static final String PROPERTY = "rat4j.compute";
     public static final String ENV = "RAT4J_COMPUTE";
 
-    /** "fp32" or "bf16" (any case); source names where the text came from, for the one-line error. */
+    /** "fp32" or "bf16" (any case); source names where the text came from, for the one-line error (null: unnamed). */
     public static Compute parse(String text, String source) {
         return switch (text.trim().toLowerCase(Locale.ROOT)) {
             case "fp32" -> FP32;
             case "bf16" -> BF16;
-            default -> throw new IllegalArgumentException("unknown compute mode '" + text + "' (known: fp32, bf16), from " + source);
+            default -> throw new IllegalArgumentException("unknown compute mode '" + text + "' (known: fp32, bf16)" + (source == null ? "" : ", from " + source));
         };
     }
 
