@@ -15,12 +15,14 @@ import rat4j.bench.ModelReport;
 import rat4j.bench.Phase;
 import rat4j.bench.Sampler;
 import rat4j.bench.TrainBench;
+import rat4j.kernel.Compute;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -145,20 +147,49 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--out", paramLabel = "DIR", description = "write results.json and figure.png there")
         Path out;
 
+        @Option(names = "--compute", paramLabel = "MODE,...", description = ComputeOption.DESCRIPTION
+                + "; several (fp32,bf16) run one after the other in this process, each with its table (and DIR/MODE/ with --out),"
+                + " then the ratios of their medians")
+        String compute;
+
         @Override public Integer call() throws IOException {
+            List<String> modes = compute == null ? Collections.singletonList(null) : parseModes();
             LayerBench.Options o = options();
-            Path dir = prepareOut(out);
             PrintWriter err = spec.commandLine().getErr(), stdout = spec.commandLine().getOut();
-            Machine m = measureMachine(o.probe(), err);
-            LayerBench.Result r = LayerBench.run(o, m, err);
-            r = r.withMachine(m.best(remeasure(o.probe(), err)));
-            stdout.print(LayerReport.table(r));
-            if (dir != null) {
-                LayerReport.writeJson(r, dir.resolve("results.json"));
-                boolean fig = Figures.writeLayerFigure(r, dir.resolve("figure.png"));
-                stdout.println("rat4j: wrote " + dir.resolve("results.json") + (fig ? ", " + dir.resolve("figure.png") : ""));
+            List<LayerBench.Result> results = new ArrayList<>();
+            for (String mode : modes) {
+                ComputeOption.apply(mode, spec);
+                if (modes.size() > 1) stdout.println("compute " + mode + ":");
+                Path dir = prepareOut(out == null || modes.size() == 1 ? out : out.resolve(mode));
+                Machine m = measureMachine(o.probe(), err);
+                LayerBench.Result r = LayerBench.run(o, m, err);
+                r = r.withMachine(m.best(remeasure(o.probe(), err)));
+                stdout.print(LayerReport.table(r));
+                if (dir != null) {
+                    LayerReport.writeJson(r, dir.resolve("results.json"));
+                    boolean fig = Figures.writeLayerFigure(r, dir.resolve("figure.png"));
+                    stdout.println("rat4j: wrote " + dir.resolve("results.json") + (fig ? ", " + dir.resolve("figure.png") : ""));
+                }
+                results.add(r);
+            }
+            for (int i = 1; i < results.size(); i++) {
+                for (LayerBench.Row base : results.getFirst().rows()) {
+                    LayerBench.Row other = results.get(i).find(base.layer(), base.seqLen(), base.phase());
+                    if (!base.measured() || other == null || !other.measured()) continue;
+                    stdout.printf(Locale.ROOT, "%s %s T=%d: %s %.1f ms, %s %.1f ms: %.2fx%n", base.layer(), base.phase().label, base.seqLen(),
+                            modes.getFirst(), base.timing().median(), modes.get(i), other.timing().median(),
+                            base.timing().median() / other.timing().median());
+                }
             }
             return 0;
+        }
+
+        private List<String> parseModes() {
+            try {
+                return parseList(compute, "--compute", x -> Compute.parse(x, null).label());
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
 
         LayerBench.Options options() {

@@ -20,6 +20,7 @@ final class InfoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("java       %s (%s)%n", Runtime.version(), System.getProperty("java.vm.vendor"));
         out.printf("threads    %d%n", Parallel.threads());
+        out.printf("compute    %s%n", Kernels.compute().label());
         out.printf("gemm       %s%n", Kernels.gemm().name());
         out.printf("attention  %s%n", Kernels.attention().name());
         out.println("presets:");

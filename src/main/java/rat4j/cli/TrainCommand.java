@@ -98,10 +98,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--keep-best", description = "also keep the model with the lowest validation loss in RUN/best")
     boolean keepBest;
 
-    /** The options a resumed run takes (everything else comes from its run.json). */
-    private static final Set<String> RESUME_OPTIONS = Set.of("--out", "--resume");
+    @Option(names = "--compute", paramLabel = "fp32|bf16", description = ComputeOption.DESCRIPTION)
+    String compute;
+
+    /** The options a resumed run takes (everything else comes from its run.json); the compute mode is not saved. */
+    private static final Set<String> RESUME_OPTIONS = Set.of("--out", "--resume", "--compute");
 
     @Override public Integer call() throws IOException {
+        ComputeOption.apply(compute, spec);
         Progress progress = Progress.stderr(spec.commandLine().getErr());
         Trainer.Result r;
         try (Trainer t = resume ? resumeTrainer(progress) : Trainer.start(config(), progress)) {

@@ -9,7 +9,8 @@ import java.util.stream.Collectors;
 
 /**
  * Chooses the GEMM backend among the {@link GemmProvider}s registered with ServiceLoader: the fastest available one,
- * or the one named by -Drat4j.gemm=NAME or the environment variable RAT4J_GEMM (the property wins).
+ * or the one named by -Drat4j.gemm=NAME or the environment variable RAT4J_GEMM (the property wins). Backends that
+ * round operands to bf16 are never the default (see {@link Compute}).
  */
 public final class GemmBackends {
     public static final String PROPERTY = "rat4j.gemm";
@@ -70,6 +71,7 @@ public final class GemmBackends {
         }
         List<String> skipped = new ArrayList<>();
         for (GemmProvider p : providers) {
+            if (p.bf16Operands()) continue; // fp32 stays the default; bf16 products only when asked for
             GemmProvider.Availability av = p.probe();
             if (av.available()) {
                 String why = skipped.isEmpty() ? "fastest available; " + av.detail() : String.join("; ", skipped);

@@ -11,6 +11,12 @@ public interface GemmProvider {
     /** Higher is faster on the machines we measured; best() takes the highest-ranked available provider. */
     int rank();
 
+    /**
+     * Whether the backend rounds its operands to bf16 (the bf16 compute mode's products). Such a backend changes
+     * results, so {@link GemmBackends#best()} never picks it; it is used by name or by {@link Compute#BF16}.
+     */
+    default boolean bf16Operands() { return false; }
+
     /** Whether create() will work here and, if not, why (with a hint how to fix it). Never throws. */
     Availability probe();
 

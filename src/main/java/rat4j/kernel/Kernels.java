@@ -6,17 +6,19 @@ package rat4j.kernel;
  */
 public final class Kernels {
     private static volatile Gemm gemm;
+    private static volatile Compute compute;
     private static volatile Attention attention;
     private static volatile Elementwise elementwise;
     private static volatile Bf16Gemm bf16Gemm;
 
     private Kernels() {}
 
+    /** The GEMM of the compute mode ({@link #compute()}), chosen on first use. */
     public static Gemm gemm() {
         Gemm g = gemm;
         if (g == null) {
             synchronized (Kernels.class) {
-                if (gemm == null) gemm = GemmBackends.best();
+                if (gemm == null) useCompute(compute());
                 g = gemm;
             }
         }
@@ -25,6 +27,30 @@ public final class Kernels {
 
     public static void useGemm(Gemm g) {
         gemm = g;
+    }
+
+    /** The compute mode: the one set by {@link #useCompute}, else the environment's ({@link Compute#fromEnvironment()}). */
+    public static Compute compute() {
+        Compute c = compute;
+        if (c == null) {
+            synchronized (Kernels.class) {
+                if (compute == null) compute = Compute.fromEnvironment();
+                c = compute;
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Switches the GEMM to mode's and says so on stderr when it is not the fp32 default (whose backend choice
+     * {@link GemmBackends#best()} prints). Returns the GEMM now in use.
+     */
+    public static synchronized Gemm useCompute(Compute mode) {
+        Compute.Choice choice = mode.choose();
+        if (mode != Compute.FP32) System.err.println("rat4j: compute " + mode.label() + ": gemm " + choice.gemm().name() + ": " + choice.why());
+        compute = mode;
+        gemm = choice.gemm();
+        return gemm;
     }
 
     public static Attention attention() {

@@ -34,7 +34,8 @@ import rat4j.kernel.GemmBackends;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBench {
-    @Param({"openblas", "java"})
+    /** onednn-bf16: the bf16 compute mode's product (operands rounded to bf16 by the call, fp32 sums). */
+    @Param({"openblas", "java", "onednn-bf16"})
     public String backend;
 
     @Param({"NT", "NN", "TN"})

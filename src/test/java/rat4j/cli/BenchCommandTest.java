@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rat4j.kernel.Compute;
+import rat4j.kernel.Gemm;
+import rat4j.kernel.Kernels;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -54,6 +57,28 @@ class BenchCommandTest {
         assertTrue(r.err().startsWith("rat4j: error: unknown model 'gpt' (known: attention, rat,"), r.err());
         r = run("bench", "model", "--memory-gib", "0");
         assertEquals("rat4j: error: --memory-gib must be > 0, got 0.0 (see 'rat4j bench model --help')", r.err().strip());
+    }
+
+    @Test void computeModesRunSideBySideAndBadOnesAreOneLine() {
+        Result r = run("bench", "layer", "--quick", "--compute", "fp32,fp16");
+        assertEquals(2, r.rc());
+        assertEquals("rat4j: error: --compute: unknown compute mode 'fp16' (known: fp32, bf16) (see 'rat4j bench layer --help')", r.err().strip());
+        r = run("train", "--out", dir.resolve("run").toString(), "--resume", "--compute", "int8");
+        assertEquals(2, r.rc());
+        assertEquals("rat4j: error: unknown compute mode 'int8' (known: fp32, bf16), from --compute (see 'rat4j train --help')", r.err().strip());
+
+        Gemm gemm = Kernels.gemm();
+        Compute mode = Kernels.compute();
+        try {
+            r = run("bench", "layer", "--quick", "--kinds", "rat-16", "--phases", "train", "--lengths", "32",
+                    "--d-model", "32", "--heads", "2", "--tokens-per-batch", "64", "--reps", "1", "--compute", "fp32,bf16");
+            assertEquals(0, r.rc(), r.err());
+            assertTrue(r.out().contains("compute fp32:") && r.out().contains("compute bf16:"), r.out());
+            assertTrue(r.out().matches("(?s).*rat-16 train T=32: fp32 [0-9.]+ ms, bf16 [0-9.]+ ms: [0-9.]+x.*"), r.out());
+        } finally {
+            Kernels.useCompute(mode); // the CLI switched the process's GEMM; the other tests expect the default
+            Kernels.useGemm(gemm);
+        }
     }
 
     /** The defaults the help states are the library's. */

@@ -20,12 +20,28 @@ class GemmBackendsTest {
     };
 
     @Test
-    void registersAllThreeProvidersFastestFirst() {
+    void registersTheProvidersFastestFirst() {
         List<GemmProvider> providers = GemmBackends.providers();
-        assertEquals(java.util.Set.of("openblas", "java", "naive"), providers.stream().map(GemmProvider::name).collect(java.util.stream.Collectors.toSet()));
+        assertEquals(java.util.Set.of("openblas", "java", "naive", "onednn-bf16"), providers.stream().map(GemmProvider::name).collect(java.util.stream.Collectors.toSet()));
         for (int i = 1; i < providers.size(); i++) assertTrue(providers.get(i - 1).rank() >= providers.get(i).rank(), "ranked order");
-        // openblas ranks first unless the environment pins OPENBLAS_CORETYPE below this CPU's AVX-512 (see OpenBlasProvider)
-        assertEquals("naive", providers.get(2).name());
+        // openblas ranks first among the fp32 ones unless the environment pins OPENBLAS_CORETYPE below this CPU's
+        // AVX-512 (see OpenBlasProvider); only onednn-bf16 rounds operands, which keeps it out of the default choice.
+        assertEquals("naive", providers.getLast().name());
+        assertEquals(List.of("onednn-bf16"), providers.stream().filter(GemmProvider::bf16Operands).map(GemmProvider::name).toList());
+    }
+
+    @Test
+    void theDefaultNeverRoundsOperandsToBf16() {
+        GemmProvider bf16First = new GemmProvider() {
+            @Override public String name() { return "bf16-first"; }
+            @Override public int rank() { return 99; }
+            @Override public boolean bf16Operands() { return true; }
+            @Override public Availability probe() { return Availability.yes("always"); }
+            @Override public Gemm create() { return new Bf16Autocast(new NaiveGemm()); }
+        };
+        GemmBackends.Choice c = GemmBackends.choose(null, null, List.of(bf16First, new NaiveGemmProvider()));
+        assertInstanceOf(NaiveGemm.class, c.gemm());
+        assertInstanceOf(Bf16Autocast.class, GemmBackends.choose("bf16-first", "a test", List.of(bf16First, new NaiveGemmProvider())).gemm());
     }
 
     @Test
@@ -67,11 +83,11 @@ class GemmBackendsTest {
     }
 
     @Test
-    void bestIsTheFirstAvailableAndStable() {
+    void bestIsTheFirstAvailableFp32BackendAndStable() {
         assumeTrue(System.getProperty(GemmBackends.PROPERTY) == null && System.getenv(GemmBackends.ENV) == null,
                 "a backend is requested explicitly");
         Gemm best = GemmBackends.best();
-        GemmProvider first = GemmBackends.providers().stream().filter(p -> p.probe().available()).findFirst().orElseThrow();
+        GemmProvider first = GemmBackends.providers().stream().filter(p -> !p.bf16Operands() && p.probe().available()).findFirst().orElseThrow();
         assertEquals(first.create().name(), best.name());
         assertTrue(best == GemmBackends.best(), "best() chooses once");
     }

@@ -44,8 +44,12 @@ public final class GemmConformance {
 
     /** Runs every variant of every shape; returns how many ran (12 per shape). */
     public static int check(Gemm fast, List<Shape> shapes, long seed) {
+        return check(fast, new NaiveGemm(), shapes, seed);
+    }
+
+    /** As {@link #check(Gemm, List, long)} against another reference (e.g. bf16-rounded operands into naive). */
+    public static int check(Gemm fast, Gemm naive, List<Shape> shapes, long seed) {
         Random rnd = new Random(seed);
-        Gemm naive = new NaiveGemm();
         int variant = 0;
         for (Shape s : shapes) {
             for (int t = 0; t < 4; t++) {
