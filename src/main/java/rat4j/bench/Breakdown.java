@@ -1,7 +1,9 @@
 package rat4j.bench;
 
 import rat4j.kernel.Attention;
+import rat4j.kernel.Bf16Gemm;
 import rat4j.kernel.Gemm;
+import rat4j.kernel.Gemv;
 import rat4j.kernel.Kernels;
 import rat4j.kernel.Strided;
 
@@ -9,19 +11,25 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Where a layer's time goes, measured in place without touching the layers: while installed, the process-wide GEMM
- * and attention backends are wrapped in decorators that add each call's wall time to a counter (two System.nanoTime
+ * (with the decode path's products, fp32 and bf16, counted as GEMM) and attention backends are wrapped in decorators that add each call's wall time to a counter (two System.nanoTime
  * per kernel call; nothing at all when not installed). What the layer spends outside the two kernels (norm, RoPE,
  * gates, scans, residuals, scratch zeroing) is the remainder.
  */
 public final class Breakdown implements AutoCloseable {
     private final Gemm previousGemm;
+    private final Gemv previousGemv;
+    private final Bf16Gemm previousBf16;
     private final Attention previousAttention;
     private final LongAdder gemmNanos = new LongAdder(), attentionNanos = new LongAdder();
 
     private Breakdown() {
         previousGemm = Kernels.gemm();
+        previousGemv = Kernels.gemv();
+        previousBf16 = Kernels.bf16Gemm();
         previousAttention = Kernels.attention();
         Kernels.useGemm(new TimedGemm(previousGemm, gemmNanos));
+        Kernels.useGemv(new TimedGemv(previousGemv, gemmNanos));
+        Kernels.useBf16Gemm(new TimedBf16Gemm(previousBf16, gemmNanos));
         Kernels.useAttention(new TimedAttention(previousAttention, attentionNanos));
     }
 
@@ -42,7 +50,29 @@ public final class Breakdown implements AutoCloseable {
     /** Restores the backends that were in place at install. */
     @Override public void close() {
         Kernels.useGemm(previousGemm);
+        Kernels.useGemv(previousGemv);
+        Kernels.useBf16Gemm(previousBf16);
         Kernels.useAttention(previousAttention);
+    }
+
+    record TimedGemv(Gemv inner, LongAdder nanos) implements Gemv {
+        @Override public String name() { return inner.name(); }
+
+        @Override public void gemv(int n, int rows, int cols, float[] x, int xOff, float[] w, int wOff, float[] out, int outOff) {
+            long t0 = System.nanoTime();
+            inner.gemv(n, rows, cols, x, xOff, w, wOff, out, outOff);
+            nanos.add(System.nanoTime() - t0);
+        }
+    }
+
+    record TimedBf16Gemm(Bf16Gemm inner, LongAdder nanos) implements Bf16Gemm {
+        @Override public String name() { return inner.name(); }
+
+        @Override public void gemm(int n, int rows, int cols, float[] x, int xOff, short[] w, int wOff, float[] out, int outOff) {
+            long t0 = System.nanoTime();
+            inner.gemm(n, rows, cols, x, xOff, w, wOff, out, outOff);
+            nanos.add(System.nanoTime() - t0);
+        }
     }
 
     static final class TimedGemm implements Gemm {

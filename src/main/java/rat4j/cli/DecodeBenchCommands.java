@@ -89,8 +89,8 @@ final class DecodeBenchCommands {
             PrintWriter out = spec.commandLine().getOut();
             Source.Loaded m = source.load(spec, seed);
             LanguageModel lm = new LanguageModel(m.config(), m.parameters(), format);
-            out.printf("model %s: %,d parameters, %s weights; gemm %s; attention %s%n", m.name(), ParameterLayout.of(m.config()).totalSize(),
-                    format.label, format == WeightFormat.BF16 ? "bf16 " + Kernels.bf16Gemm().name() : Kernels.gemm().name(), Kernels.attention().name());
+            out.printf("model %s: %,d parameters, %s weights; decode products %s; attention %s%n", m.name(), ParameterLayout.of(m.config()).totalSize(),
+                    format.label, format == WeightFormat.BF16 ? "bf16 " + Kernels.bf16Gemm().name() : "gemv " + Kernels.gemv().name(), Kernels.attention().name());
             out.flush();
             MemoryBandwidth.Result bw = MemoryBandwidth.measure();
             out.println(bw.summary());

@@ -143,14 +143,24 @@ public final class Generator {
         return new Result(out, new Stats(promptTokens, generated, decodeTokens, t1 - t0, t2 - t1, state.cacheBytes()));
     }
 
-    /** One sequence's generation: its tokens, sampler, and how much of its text has been handed out. */
+    /**
+     * One sequence's generation: its tokens, sampler, and its text, detokenized incrementally: each step decodes only a
+     * short window of ids (as vLLM's detokenizer does), so a long generation costs O(n), not O(n^2) decodes of the
+     * whole text. The ids are the prompt's last token (the anchor, so a token's leading space is kept as it reads after
+     * the prompt; SentencePiece drops it at the start of a decode) followed by the generated tokens; the window
+     * ids[prefixOffset, end) is decoded and what it adds after ids[prefixOffset, readOffset) becomes text once it no
+     * longer ends in an incomplete UTF-8 character (U+FFFD); the window then slides to [readOffset, end).
+     */
     private final class Sequence {
         final int index;
         final int[] prompt;
         final Sampler sampler;
-        int[] tokens = new int[16];
-        int count;
-        int emitted;        // characters of text handed to the listener
+        int[] ids = new int[16];     // (1 + count) the anchor, then the generated tokens
+        int count;                   // generated tokens
+        int prefixOffset, readOffset = 1;
+        String prefixText;           // decode of ids[prefixOffset, readOffset)
+        final StringBuilder text = new StringBuilder(); // the text of ids[1, readOffset) and, while a step runs, its pending tail
+        int emitted;                 // characters of text handed to the listener
         Finish finish;
         Completion completion;
 
@@ -158,20 +168,24 @@ public final class Generator {
             this.index = index;
             this.prompt = prompt;
             this.sampler = sampler;
+            ids[0] = prompt[prompt.length - 1];
+            prefixText = tokenizer.decode(new int[] {ids[0]});
         }
 
-        int last() { return tokens[count - 1]; }
+        int last() { return ids[count]; }
 
         void choose(float[] logits, int off, Options options, StopStrings stops, Listener listener) {
             int t = sampler.next(logits, off);
             sampler.accept(t);
-            if (count == tokens.length) tokens = Arrays.copyOf(tokens, count * 2);
-            tokens[count++] = t;
+            if (count + 1 == ids.length) ids = Arrays.copyOf(ids, ids.length * 2);
+            ids[++count] = t;
             boolean eos = options.stopAtEos() && t == tokenizer.eosId();
-            String text = text();
-            int cut = stops.find(text);
+            int committed = text.length();
+            String pending = detokenize();
+            text.append(pending); // the tail that may still change; taken back below unless the sequence ends
+            int cut = stops.find(text, committed);
             if (cut >= 0) {
-                text = text.substring(0, cut);
+                text.setLength(cut);
                 finish = Finish.STOP;
             } else if (eos) {
                 finish = Finish.EOS;
@@ -189,22 +203,27 @@ public final class Generator {
                 emitted = stable;
             }
             if (finish != null) {
-                completion = new Completion(prompt, Arrays.copyOf(tokens, count), text, finish);
+                completion = new Completion(prompt, Arrays.copyOfRange(ids, 1, count + 1), text.toString(), finish);
                 listener.finished(index, completion);
+            } else {
+                text.setLength(text.length() - pending.length());
             }
         }
 
         /**
-         * The text of the generated tokens. They are decoded after the prompt's last token, whose text is then removed,
-         * so that a token's leading space is kept as it reads after the prompt (SentencePiece drops it at the start).
+         * Decodes the window after the newest token: appends to text what has become final and returns the pending
+         * tail (text that ends in U+FFFD, which the next token may complete), "" when there is none.
          */
-        String text() {
-            int[] ids = new int[count + 1];
-            ids[0] = prompt[prompt.length - 1];
-            System.arraycopy(tokens, 0, ids, 1, count);
-            String anchor = tokenizer.decode(new int[] {ids[0]});
-            String all = tokenizer.decode(ids);
-            return all.startsWith(anchor) ? all.substring(anchor.length()) : tokenizer.decode(Arrays.copyOf(tokens, count));
+        private String detokenize() {
+            int end = count + 1;
+            String window = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, end));
+            String added = window.length() > prefixText.length() ? window.substring(prefixText.length()) : "";
+            if (added.isEmpty() || added.charAt(added.length() - 1) == '\uFFFD') return added;
+            text.append(added);
+            prefixText = tokenizer.decode(Arrays.copyOfRange(ids, readOffset, end));
+            prefixOffset = readOffset;
+            readOffset = end;
+            return "";
         }
     }
 }

@@ -10,6 +10,7 @@ public final class Kernels {
     private static volatile Attention attention;
     private static volatile Elementwise elementwise;
     private static volatile Bf16Gemm bf16Gemm;
+    private static volatile Gemv gemv;
 
     private Kernels() {}
 
@@ -95,5 +96,21 @@ public final class Kernels {
 
     public static void useBf16Gemm(Bf16Gemm g) {
         bf16Gemm = g;
+    }
+
+    /** The decode path's product with float32 weights, chosen on first use (RAT4J_GEMV=naive forces the reference). */
+    public static Gemv gemv() {
+        Gemv g = gemv;
+        if (g == null) {
+            synchronized (Kernels.class) {
+                if (gemv == null) gemv = SimdBackends.best(Gemv.class, "gemv", NaiveGemv::new, Gemv::name);
+                g = gemv;
+            }
+        }
+        return g;
+    }
+
+    public static void useGemv(Gemv g) {
+        gemv = g;
     }
 }

@@ -21,9 +21,12 @@ public record DecodeMatrix(Tensor f32, short[] bf16) {
 
     public int cols() { return f32.dim(1); }
 
-    /** out (n, rows) = inp (n, cols) W^T. */
+    /**
+     * out (n, rows) = inp (n, cols) W^T, with the decode kernels: they read W once for all n rows, on every thread,
+     * and give each row the same bits whatever n is (the packing GEMM of Linear would copy W every step).
+     */
     public void apply(float[] out, float[] inp, int n) {
-        if (bf16 == null) Linear.forward(out, inp, f32.data(), f32.offset(), n, cols(), rows());
+        if (bf16 == null) Kernels.gemv().gemv(n, rows(), cols(), inp, 0, f32.data(), f32.offset(), out, 0);
         else Kernels.bf16Gemm().gemm(n, rows(), cols(), inp, 0, bf16, f32.offset(), out, 0);
     }
 

@@ -116,6 +116,23 @@ class BatchedDecodeTest {
         assertArrayEquals(java.util.Arrays.copyOfRange(l, 0, V), java.util.Arrays.copyOfRange(l, V, 2 * V));
     }
 
+    @ParameterizedTest
+    @MethodSource("cases")
+    void aRowGetsTheSameBitsAloneAndInABatch(TestModels.Case c) {
+        // the decode products give every output the same arithmetic whatever n is (4 x 4 and 1 x 4 tiles at n = 5)
+        LanguageModel m = new LanguageModel(c.config(), TestModels.params(c.config(), 9));
+        LanguageModel.DecodeState st = m.newDecodeState(6, 20);
+        m.prefill(st, new int[] {0}, new int[][] {TestModels.tokens(9, V, 3)});
+        for (int s = 1; s < 6; s++) st.copySequence(0, s);
+        float[] alone = java.util.Arrays.copyOf(m.step(st, 1, new int[] {0}, new int[] {5}), V);
+        float[] batch = m.step(st, 5, new int[] {5, 1, 4, 2, 3}, new int[] {5, 5, 5, 5, 5});
+        for (int r = 0; r < 5; r++) {
+            for (int j = 0; j < V; j++) {
+                assertEquals(Float.floatToRawIntBits(alone[j]), Float.floatToRawIntBits(batch[r * V + j]), c + " row " + r + " logit " + j);
+            }
+        }
+    }
+
     @Test
     void badSlotsAndFullSequencesAreRefusedNamingTheProblem() {
         TestModels.Case c = TestModels.cases().get(2); // attention: its cache is full at maxLen

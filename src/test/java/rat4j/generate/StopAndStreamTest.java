@@ -106,4 +106,57 @@ class StopAndStreamTest {
                 new Generator.Listener() {}).completions().getFirst();
         for (int t : out.tokens()) assertTrue(t < 5, "token " + t);
     }
+
+    /**
+     * Pieces like SentencePiece's: some start with a space that a decode drops at the very start, some are single
+     * bytes of multi-byte UTF-8 characters (split over two or three tokens), decoded with U+FFFD while incomplete.
+     */
+    static final class Pieces implements rat4j.tokenizer.Tokenizer {
+        private static final byte[][] PIECES = pieces();
+
+        private static byte[][] pieces() {
+            java.util.List<byte[]> p = new java.util.ArrayList<>();
+            for (String s : new String[] {"a", "b", "c", " a", " b", " the", "x", " ", "\u00e9", "z"}) p.add(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (int b : new int[] {0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0x80, 0xA9}) p.add(new byte[] {(byte) b});
+            while (p.size() < V) p.add(new byte[] {(byte) ('k' + p.size() % 10)});
+            return p.toArray(new byte[0][]);
+        }
+
+        @Override public int[] encode(String text) { throw new UnsupportedOperationException("decode only"); }
+
+        @Override public String decode(int[] ids) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            for (int id : ids) out.writeBytes(PIECES[id]);
+            String s = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+            return s.startsWith(" ") ? s.substring(1) : s;
+        }
+
+        @Override public int vocabSize() { return V; }
+        @Override public int bosId() { return -1; }
+        @Override public int eosId() { return -1; }
+        @Override public String name() { return "pieces"; }
+    }
+
+    @Test void incrementalDetokenizationGivesTheTextOfDecodingEverythingAtOnce() {
+        TestModels.Case c = TestModels.cases().getFirst();
+        LanguageModel m = new LanguageModel(c.config(), TestModels.params(c.config(), 3));
+        Pieces tok = new Pieces();
+        Generator g = new Generator(m, tok);
+        int checked = 0;
+        for (int seed = 0; seed < 8; seed++) {
+            int[] prompt = TestModels.tokens(3, V, seed);
+            Recorder r = new Recorder(1);
+            Generator.Completion out = g.generateIds(List.of(prompt), new Generator.Options(60, Sampling.withTemperature(3, seed), List.of(), false, false), r)
+                    .completions().getFirst();
+            int[] all = new int[out.tokens().length + 1]; // the whole text at once, after the prompt's last token
+            all[0] = prompt[prompt.length - 1];
+            System.arraycopy(out.tokens(), 0, all, 1, out.tokens().length);
+            String anchor = tok.decode(new int[] {all[0]}), whole = tok.decode(all);
+            assertTrue(whole.startsWith(anchor));
+            assertEquals(whole.substring(anchor.length()), out.text(), "seed " + seed);
+            assertEquals(out.text(), r.texts.getFirst().toString(), "streamed = final, seed " + seed);
+            checked++;
+        }
+        assertEquals(8, checked);
+    }
 }

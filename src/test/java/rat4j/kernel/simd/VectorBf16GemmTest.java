@@ -42,10 +42,10 @@ class VectorBf16GemmTest {
     @Test void matchesTheNaiveReferenceOnOddShapesAndGivesEachRowTheSameBitsWhateverN() {
         Bf16Gemm fast = new VectorBf16Gemm(), naive = new NaiveBf16Gemm();
         int variants = 0;
-        for (int cols : new int[] {1, 7, 16, 31, 32, 33, 64, 100, 257}) {
+        for (int cols : new int[] {1, 7, 16, 31, 32, 33, 64, 100, 257, 1100}) { // 1100: past two column blocks of the 4 x 4 tile, with a tail
             for (int rows : new int[] {1, 3, 17}) {
                 short[] w = Bf16.fromFloats(random(rows * cols + 5, cols * 31L + rows), 0, rows * cols + 5);
-                for (int n : new int[] {0, 1, 2, 4, 5, 9}) {
+                for (int n : new int[] {0, 1, 2, 4, 5, 9, 16}) {
                     float[] x = random(n * cols + 3, n);
                     float[] want = new float[n * rows + 2], got = new float[n * rows + 2];
                     naive.gemm(n, rows, cols, x, 3, w, 5, want, 2);
@@ -64,7 +64,7 @@ class VectorBf16GemmTest {
                 }
             }
         }
-        assertEquals(9 * 3 * 6, variants);
+        assertEquals(10 * 3 * 7, variants);
     }
 
     @Test void badArgumentsAreNamed() {
