@@ -5,14 +5,17 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import rat4j.kernel.Elementwise;
+import rat4j.kernel.Strided;
 
 /**
  * Vector API element-wise kernels: the same formulas as {@link rat4j.kernel.NaiveElementwise} (the erfc Chebyshev
  * fit for GELU), in float, with {@link Lanes#exp} so results do not change when the JIT compiles them. Tails run the
- * scalar twin of each formula, so a value never depends on its position.
+ * scalar twin of each formula, so a value never depends on its position. The scan and RoPE use the reference's
+ * exact operations (no fma), so they match it bit for bit.
  */
 public final class VectorElementwise implements Elementwise {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
     private static final float INV_SQRT2 = 0.70710677f, INV_SQRT_2PI = 0.3989423f;
 
     @Override public String name() { return "java-vector(" + F.vectorBitSize() + "-bit)"; }
@@ -95,6 +98,89 @@ public final class VectorElementwise implements Elementwise {
         for (; i < to; i++) {
             float v = x[i];
             d[i] *= Math.fma(v, Lanes.exp(v * v * -0.5f) * INV_SQRT_2PI, erfc(v * -INV_SQRT2) * 0.5f);
+        }
+    }
+
+    @Override public void sigmoid(float[] x, int xOff, float[] bias, int bOff, float[] out, int outOff, int n) {
+        int i = 0, bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, bOff + i));
+            ONE.div(Lanes.exp(v.neg()).add(1f)).intoArray(out, outOff + i); // 1 / (1 + e^-v): +inf gives 0, 0 gives 1
+        }
+        for (; i < n; i++) {
+            float v = bias == null ? x[xOff + i] : x[xOff + i] + bias[bOff + i];
+            out[outOff + i] = 1f / (1f + Lanes.exp(-v));
+        }
+    }
+
+    /** Channels in vectors outside, rows inside: the state h_{r-1} stays in a register across the chunk. */
+    @Override public void scanForward(Strided h, Strided g, Strided u, int rows, int n) {
+        float[] hd = h.data(), gd = g.data(), ud = u.data();
+        int j = 0, bound = F.loopBound(n);
+        for (; j < bound; j += F.length()) {
+            FloatVector prev = FloatVector.zero(F);
+            for (int r = 0; r < rows; r++) {
+                FloatVector gv = FloatVector.fromArray(F, gd, g.row(r) + j);
+                prev = gv.mul(prev).add(ONE.sub(gv).mul(FloatVector.fromArray(F, ud, u.row(r) + j))); // g h + (1-g) u
+                prev.intoArray(hd, h.row(r) + j);
+            }
+        }
+        for (; j < n; j++) {
+            float prev = 0f;
+            for (int r = 0; r < rows; r++) {
+                float gv = gd[g.row(r) + j];
+                prev = gv * prev + (1f - gv) * ud[u.row(r) + j];
+                hd[h.row(r) + j] = prev;
+            }
+        }
+    }
+
+    @Override public void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int n) {
+        float[] dud = du.data(), dgd = dg.data(), dhd = dh.data(), hd = h.data(), gd = g.data(), ud = u.data();
+        int j = 0, bound = F.loopBound(n);
+        for (; j < bound; j += F.length()) {
+            FloatVector carry = FloatVector.zero(F); // g_{r+1} dH_{r+1}
+            for (int r = rows - 1; r >= 0; r--) {
+                FloatVector gv = FloatVector.fromArray(F, gd, g.row(r) + j);
+                FloatVector dH = FloatVector.fromArray(F, dhd, dh.row(r) + j).add(carry);
+                FloatVector prev = r == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, hd, h.row(r - 1) + j);
+                int dui = du.row(r) + j, dgi = dg.row(r) + j;
+                FloatVector.fromArray(F, dud, dui).add(ONE.sub(gv).mul(dH)).intoArray(dud, dui);
+                FloatVector.fromArray(F, dgd, dgi).add(dH.mul(prev.sub(FloatVector.fromArray(F, ud, u.row(r) + j)))).intoArray(dgd, dgi);
+                carry = gv.mul(dH);
+            }
+        }
+        for (; j < n; j++) {
+            float carry = 0f;
+            for (int r = rows - 1; r >= 0; r--) {
+                float gv = gd[g.row(r) + j];
+                float dH = dhd[dh.row(r) + j] + carry;
+                float prev = r == 0 ? 0f : hd[h.row(r - 1) + j];
+                dud[du.row(r) + j] += (1f - gv) * dH;
+                dgd[dg.row(r) + j] += dH * (prev - ud[u.row(r) + j]);
+                carry = gv * dH;
+            }
+        }
+    }
+
+    @Override public void rotateHalf(float[] a, int off, int heads, int half, float[] cos, float[] sin, int tab, boolean inverse) {
+        int bound = F.loopBound(half);
+        for (int hd = 0; hd < heads; hd++) {
+            int o = off + hd * 2 * half, i = 0;
+            for (; i < bound; i += F.length()) {
+                FloatVector c = FloatVector.fromArray(F, cos, tab + i), s = FloatVector.fromArray(F, sin, tab + i);
+                if (inverse) s = s.neg();
+                FloatVector x1 = FloatVector.fromArray(F, a, o + i), x2 = FloatVector.fromArray(F, a, o + i + half);
+                x1.mul(c).sub(x2.mul(s)).intoArray(a, o + i);
+                x2.mul(c).add(x1.mul(s)).intoArray(a, o + i + half);
+            }
+            for (; i < half; i++) {
+                float c = cos[tab + i], s = inverse ? -sin[tab + i] : sin[tab + i];
+                float x1 = a[o + i], x2 = a[o + i + half];
+                a[o + i] = x1 * c - x2 * s;
+                a[o + i + half] = x2 * c + x1 * s;
+            }
         }
     }
 }
