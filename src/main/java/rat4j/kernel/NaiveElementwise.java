@@ -48,7 +48,7 @@ public final class NaiveElementwise implements Elementwise {
 
     @Override public void sigmoid(float[] x, int xOff, float[] bias, int bOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) {
-            double v = (double) x[xOff + i] + (bias == null ? 0.0 : bias[bOff + i]);
+            float v = bias == null ? x[xOff + i] : x[xOff + i] + bias[bOff + i]; // the sum rounded to float, as the layers had it
             out[outOff + i] = (float) (1.0 / (1.0 + Math.exp(-v)));
         }
     }
