@@ -27,9 +27,11 @@ public final class RatLayer implements SequenceMixer {
     private final Rope rope;
     private float[] inp;                                   // (N, C) by reference
     // proj's z and g columns hold sigmoid(z) and sigmoid(g + gate_bias) once forward has run: no separate z, g copies
-    private float[] xn, rstd, proj;                        // (N, C), (N), (N, width)
-    private float[] hk, kr, hv, qr, att, y, lse;           // (N, C) each but lse (B, H, T)
+    private float[] rstd, proj;                            // (N), (N, width)
+    private float[] hk, kr, hv, qr, att, lse;              // (N, C) each but lse (B, H, T)
     private float[] dy, dproj, dq, dk, dhv;                // backward scratch, reused: (N, C), (N, width), (N, C) x 3
+    // Between a forward and its backward, dhv holds xn = rmsnorm(inp) (N, C) and dk holds y = z * att (N, C): each is
+    // read once, by the backward of its GEMM, at a time when that scratch is free (y first; xn, recomputed, last).
     private int batch, seqLen;
 
     public RatLayer(int heads, int groups, int chunkLen, Rope rope, Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
@@ -60,8 +62,9 @@ public final class RatLayer implements SequenceMixer {
      */
     private void ensure(int batch, int seqLen) {
         int n = Sizes.product(batch, seqLen), nc = Sizes.product(n, c);
-        if (xn == null || xn.length < nc || lse.length < Sizes.product(batch, heads, seqLen)) {
-            xn = new float[nc];
+        if (hk == null || hk.length < nc || lse.length < Sizes.product(batch, heads, seqLen)) {
+            dhv = new float[nc];
+            dk = new float[nc];
             rstd = new float[n];
             proj = new float[Sizes.product(n, width)];
             hk = new float[nc];
@@ -69,7 +72,6 @@ public final class RatLayer implements SequenceMixer {
             hv = new float[nc];
             qr = new float[nc];
             att = new float[nc];
-            y = new float[nc];
             lse = new float[Sizes.product(batch, heads, seqLen)];
         }
     }
@@ -103,6 +105,7 @@ public final class RatLayer implements SequenceMixer {
         this.inp = inp;
         this.batch = batch;
         this.seqLen = seqLen;
+        float[] xn = dhv, y = dk;
         RmsNorm.forward(xn, rstd, inp, norm.data(), norm.offset(), n, c);
         Linear.forward(proj, xn, inProj.data(), inProj.offset(), n, c, width);
         Elementwise ew = Kernels.elementwise();
@@ -141,7 +144,7 @@ public final class RatLayer implements SequenceMixer {
         int n = batch * seqLen, nc = n * c, qOff = 3 * c, kOff = 3 * c + groups * d;
         Buffers.addInto(dinp, dout, nc); // out = inp + ...
         dy = Buffers.zeroed(dy, nc);
-        Linear.backward(dy, grads, outProj.offset(), dout, y, outProj.data(), outProj.offset(), n, c, c);
+        Linear.backward(dy, grads, outProj.offset(), dout, dk, outProj.data(), outProj.offset(), n, c, c); // dk holds y
         dproj = Buffers.zeroed(dproj, Sizes.product(n, width));
         Parallel.forRange(n, 64, (from, to) -> {
             for (int i = from; i < to; i++) {
@@ -178,7 +181,8 @@ public final class RatLayer implements SequenceMixer {
             }
         });
         Buffers.sumRowsInto(grads, gateBias.offset(), dproj, 2 * c, width, n, c); // d gate_bias = sum over tokens of d gpre
-        float[] dxn = Buffers.zeroed(dq, nc); // dq is spent: it holds d xn now
+        float[] xn = dk, dxn = Buffers.zeroed(dq, nc); // dk and dq are spent: they hold xn (recomputed, same bits) and d xn
+        RmsNorm.forward(xn, null, inp, norm.data(), norm.offset(), n, c);
         Linear.backward(dxn, grads, inProj.offset(), dproj, xn, inProj.data(), inProj.offset(), n, c, width);
         RmsNorm.backward(dinp, grads, norm.offset(), dxn, inp, norm.data(), norm.offset(), rstd, n, c);
     }

@@ -15,7 +15,7 @@ import rat4j.kernel.Strided;
  */
 public final class VectorElementwise implements Elementwise {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f), ZERO = FloatVector.zero(F);
     private static final float INV_SQRT2 = 0.70710677f, INV_SQRT_2PI = 0.3989423f;
 
     @Override public String name() { return "java-vector(" + F.vectorBitSize() + "-bit)"; }
@@ -119,7 +119,7 @@ public final class VectorElementwise implements Elementwise {
         float[] hd = h.data(), gd = g.data(), ud = u.data();
         int j = 0, bound = F.loopBound(n);
         for (; j < bound; j += F.length()) {
-            FloatVector prev = FloatVector.zero(F);
+            FloatVector prev = ZERO;
             for (int r = 0; r < rows; r++) {
                 FloatVector gv = FloatVector.fromArray(F, gd, g.row(r) + j);
                 prev = gv.mul(prev).add(ONE.sub(gv).mul(FloatVector.fromArray(F, ud, u.row(r) + j))); // g h + (1-g) u
@@ -140,16 +140,11 @@ public final class VectorElementwise implements Elementwise {
         float[] dud = du.data(), dgd = dg.data(), dhd = dh.data(), hd = h.data(), gd = g.data(), ud = u.data();
         int j = 0, bound = F.loopBound(n);
         for (; j < bound; j += F.length()) {
-            FloatVector carry = FloatVector.zero(F); // g_{r+1} dH_{r+1}
-            for (int r = rows - 1; r >= 0; r--) {
-                FloatVector gv = FloatVector.fromArray(F, gd, g.row(r) + j);
-                FloatVector dH = FloatVector.fromArray(F, dhd, dh.row(r) + j).add(carry);
-                FloatVector prev = r == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, hd, h.row(r - 1) + j);
-                int dui = du.row(r) + j, dgi = dg.row(r) + j;
-                FloatVector.fromArray(F, dud, dui).add(ONE.sub(gv).mul(dH)).intoArray(dud, dui);
-                FloatVector.fromArray(F, dgd, dgi).add(dH.mul(prev.sub(FloatVector.fromArray(F, ud, u.row(r) + j)))).intoArray(dgd, dgi);
-                carry = gv.mul(dH);
-            }
+            FloatVector carry = ZERO; // g_{r+1} dH_{r+1}
+            for (int r = rows - 1; r > 0; r--) carry = scanBackStep(dud, du.row(r) + j, dgd, dg.row(r) + j, dhd, dh.row(r) + j,
+                    FloatVector.fromArray(F, hd, h.row(r - 1) + j), gd, g.row(r) + j, ud, u.row(r) + j, carry);
+            // the chunk's first row: h_{-1} = 0 (a separate call, so no vector is chosen by a branch inside the loop)
+            if (rows > 0) scanBackStep(dud, du.row(0) + j, dgd, dg.row(0) + j, dhd, dh.row(0) + j, ZERO, gd, g.row(0) + j, ud, u.row(0) + j, carry);
         }
         for (; j < n; j++) {
             float carry = 0f;
@@ -162,6 +157,16 @@ public final class VectorElementwise implements Elementwise {
                 carry = gv * dH;
             }
         }
+    }
+
+    /** One row of the scan backward on a vector of channels; returns the carry g dH for the row before. */
+    private static FloatVector scanBackStep(float[] dud, int dui, float[] dgd, int dgi, float[] dhd, int dhi, FloatVector prev,
+                                            float[] gd, int gi, float[] ud, int ui, FloatVector carry) {
+        FloatVector gv = FloatVector.fromArray(F, gd, gi);
+        FloatVector dH = FloatVector.fromArray(F, dhd, dhi).add(carry);
+        FloatVector.fromArray(F, dud, dui).add(ONE.sub(gv).mul(dH)).intoArray(dud, dui);                               // du += (1-g) dH
+        FloatVector.fromArray(F, dgd, dgi).add(dH.mul(prev.sub(FloatVector.fromArray(F, ud, ui)))).intoArray(dgd, dgi); // dg += dH (h_{t-1} - u)
+        return gv.mul(dH);
     }
 
     @Override public void rotateHalf(float[] a, int off, int heads, int half, float[] cos, float[] sin, int tab, boolean inverse) {
