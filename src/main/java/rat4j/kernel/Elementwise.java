@@ -25,17 +25,19 @@ public interface Elementwise {
     void sigmoid(float[] x, int xOff, float[] bias, int bOff, float[] out, int outOff, int n);
 
     /**
-     * One chunk of the gated linear recurrence over n channels: h_r = g_r * h_{r-1} + (1 - g_r) * u_r for rows
-     * r in [0, rows), starting from h_{-1} = 0. Channel j of row r lives at s.data()[s.row(r) + j] for each of
-     * h (written), g and u (read). h may be u (in place) but no other overlap.
+     * The gated linear recurrence over n channels and rows consecutive rows cut into chunks of chunkLen (the last may
+     * be shorter): h_r = g_r * h_{r-1} + (1 - g_r) * u_r, with h_{r-1} = 0 at every chunk's first row. Channel j of
+     * row r lives at s.data()[s.row(r) + j] for each of h (written), g and u (read). h may be u (in place) but no
+     * other overlap. Callers hand over many chunks per call: one call is a loop long enough to be compiled on its own.
      */
-    void scanForward(Strided h, Strided g, Strided u, int rows, int n);
+    void scanForward(Strided h, Strided g, Strided u, int rows, int chunkLen, int n);
 
     /**
-     * The backward of {@link #scanForward} on the same chunk: ADDS du_r += (1 - g_r) dH_r and dg_r += dH_r (h_{r-1} - u_r),
-     * where dH_r = dh_r + g_{r+1} dH_{r+1} (walking the rows backwards; dH_rows = 0), given dh and the forward's h, g, u.
+     * The backward of {@link #scanForward} on the same rows: ADDS du_r += (1 - g_r) dH_r and dg_r += dH_r (h_{r-1} - u_r),
+     * where dH_r = dh_r + g_{r+1} dH_{r+1} within a chunk (walking its rows backwards; 0 past its end), given dh and the
+     * forward's h, g, u.
      */
-    void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int n);
+    void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int chunkLen, int n);
 
     /**
      * Rotary embedding in the rotate-half convention on one row of heads heads of size 2 * half at a[off]: pairs

@@ -53,23 +53,24 @@ public final class NaiveElementwise implements Elementwise {
         }
     }
 
-    @Override public void scanForward(Strided h, Strided g, Strided u, int rows, int n) {
+    @Override public void scanForward(Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < n; j++) {
                 float gv = g.data()[g.row(r) + j];
-                float prev = r == 0 ? 0f : h.data()[h.row(r - 1) + j];
+                float prev = r % chunkLen == 0 ? 0f : h.data()[h.row(r - 1) + j];
                 h.data()[h.row(r) + j] = gv * prev + (1f - gv) * u.data()[u.row(r) + j]; // h_t = g h_{t-1} + (1-g) u_t
             }
         }
     }
 
-    @Override public void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int n) {
+    @Override public void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
         for (int j = 0; j < n; j++) {
             float carry = 0f; // g_{r+1} dH_{r+1}
             for (int r = rows - 1; r >= 0; r--) {
+                if (r % chunkLen == chunkLen - 1) carry = 0f; // a chunk's last row: nothing flows back from the next chunk
                 float gv = g.data()[g.row(r) + j];
                 float dH = dh.data()[dh.row(r) + j] + carry;
-                float prev = r == 0 ? 0f : h.data()[h.row(r - 1) + j];
+                float prev = r % chunkLen == 0 ? 0f : h.data()[h.row(r - 1) + j];
                 du.data()[du.row(r) + j] += (1f - gv) * dH;
                 dg.data()[dg.row(r) + j] += dH * (prev - u.data()[u.row(r) + j]);
                 carry = gv * dH;

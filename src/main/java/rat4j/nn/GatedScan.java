@@ -33,18 +33,17 @@ public final class GatedScan {
                                float[] u, int uOff, int uStride, int uWidth, int batch, int seqLen, int c, int chunkLen) {
         check(uWidth, c, chunkLen);
         Elementwise ew = Kernels.elementwise();
-        int chunks = (seqLen + chunkLen - 1) / chunkLen;
+        int chunks = (seqLen + chunkLen - 1) / chunkLen, perGroup = chunksPerGroup(chunks, chunkLen), groups = Math.ceilDiv(chunks, perGroup);
         int cBlocks = (c + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK; // forward only reads u: blocks never race
-        Parallel.forRange(batch * chunks * cBlocks, 1, (from, to) -> {
+        Parallel.forRange(batch * groups * cBlocks, 1, (from, to) -> {
             for (int task = from; task < to; task++) {
-                int cb = task % cBlocks, bc = task / cBlocks;
-                int b = bc / chunks, chunk = bc % chunks;
+                int cb = task % cBlocks, bg = task / cBlocks, b = bg / groups, group = bg % groups;
                 int c0 = cb * CHANNEL_BLOCK, c1 = Math.min(c, c0 + CHANNEL_BLOCK);
-                int t0 = chunk * chunkLen, rows = Math.min(seqLen, t0 + chunkLen) - t0, row0 = b * seqLen + t0;
+                int t0 = group * perGroup * chunkLen, rows = Math.min(seqLen, t0 + perGroup * chunkLen) - t0, row0 = b * seqLen + t0;
                 for (int j0 = c0, j1; j0 < c1; j0 = j1) { // pieces that do not wrap around u's width
                     j1 = Math.min(c1, (j0 / uWidth + 1) * uWidth);
                     ew.scanForward(new Strided(h, hOff + row0 * hStride + j0, hStride), new Strided(g, gOff + row0 * gStride + j0, gStride),
-                            new Strided(u, uOff + row0 * uStride + j0 % uWidth, uStride), rows, j1 - j0);
+                            new Strided(u, uOff + row0 * uStride + j0 % uWidth, uStride), rows, chunkLen, j1 - j0);
                 }
             }
         });
@@ -73,26 +72,36 @@ public final class GatedScan {
                                 float[] u, int uOff, int uStride, int uWidth, int batch, int seqLen, int c, int chunkLen) {
         check(uWidth, c, chunkLen);
         Elementwise ew = Kernels.elementwise();
-        int chunks = (seqLen + chunkLen - 1) / chunkLen;
-        // tiled du: channels sharing a column must not run in two tasks at once, so a task then takes all of a chunk
+        int chunks = (seqLen + chunkLen - 1) / chunkLen, perGroup = chunksPerGroup(chunks, chunkLen), groups = Math.ceilDiv(chunks, perGroup);
+        // tiled du: channels sharing a column must not run in two tasks at once, so a task then takes all channels
         int block = uWidth < c ? c : CHANNEL_BLOCK, cBlocks = (c + block - 1) / block;
-        Parallel.forRange(batch * chunks * cBlocks, 1, (from, to) -> {
+        Parallel.forRange(batch * groups * cBlocks, 1, (from, to) -> {
             for (int task = from; task < to; task++) {
-                int cb = task % cBlocks, bc = task / cBlocks;
-                int b = bc / chunks, chunk = bc % chunks;
+                int cb = task % cBlocks, bg = task / cBlocks, b = bg / groups, group = bg % groups;
                 int c0 = cb * block, c1 = Math.min(c, c0 + block);
-                int t0 = chunk * chunkLen, rows = Math.min(seqLen, t0 + chunkLen) - t0, row0 = b * seqLen + t0;
+                int t0 = group * perGroup * chunkLen, rows = Math.min(seqLen, t0 + perGroup * chunkLen) - t0, row0 = b * seqLen + t0;
                 for (int j0 = c0, j1; j0 < c1; j0 = j1) {
                     j1 = Math.min(c1, (j0 / uWidth + 1) * uWidth);
                     int ju = j0 % uWidth;
                     ew.scanBackward(new Strided(du, duOff + row0 * duStride + ju, duStride), new Strided(dg, dgOff + row0 * dgStride + j0, dgStride),
                             new Strided(dh, dhOff + row0 * dhStride + j0, dhStride), new Strided(h, hOff + row0 * hStride + j0, hStride),
                             new Strided(g, gOff + row0 * gStride + j0, gStride), new Strided(u, uOff + row0 * uStride + ju, uStride),
-                            rows, j1 - j0);
+                            rows, chunkLen, j1 - j0);
                 }
             }
         });
     }
+
+    /**
+     * Chunks per kernel call: about GROUP_ROWS rows. Each call is then a long loop that the JIT compiles on its own;
+     * with one short call per chunk, C2 inlined the kernel into the pool's lambda, lost the Vector API intrinsics
+     * there and ran the scan ~20x slower (seen at T = 4K).
+     */
+    private static int chunksPerGroup(int chunks, int chunkLen) {
+        return Math.max(1, Math.min(chunks, GROUP_ROWS / Math.max(1, Math.min(chunkLen, GROUP_ROWS))));
+    }
+
+    private static final int GROUP_ROWS = 1024;
 
     private static void check(int uWidth, int c, int chunkLen) {
         if (uWidth < 1 || uWidth > c) throw new IllegalArgumentException("scan input width " + uWidth + " must lie in [1, C=" + c + "]");

@@ -92,27 +92,30 @@ class ElementwiseTest {
     void scanForwardAndBackwardMatchTheReferenceBitForBit() {
         SplittableRandom rng = new SplittableRandom(6);
         int variants = 0;
-        for (int rows : new int[] {1, 2, 5, 16}) {
-            for (int n : new int[] {1, 15, 16, 17, 40}) {
-                int stride = n + 3, len = 2 + rows * stride;
-                float[] g = random(rng, len, 1), u = random(rng, len, 4), dh = random(rng, len, 2);
-                for (int i = 0; i < len; i++) g[i] += 0.5f; // gates in (0, 1)
-                float[] ha = new float[len], hb = new float[len];
-                fast.scanForward(strided(ha, 2, stride), strided(g, 2, stride), strided(u, 1, stride), rows, n);
-                naive.scanForward(strided(hb, 2, stride), strided(g, 2, stride), strided(u, 1, stride), rows, n);
-                assertArrayEquals(hb, ha, "forward rows=" + rows + " n=" + n);
-                float[] dua = random(new SplittableRandom(rows * 100 + n), len, 1), dub = dua.clone();
-                float[] dga = random(new SplittableRandom(rows * 100 + n + 1), len, 1), dgb = dga.clone();
-                fast.scanBackward(strided(dua, 1, stride), strided(dga, 0, stride), strided(dh, 2, stride), strided(ha, 2, stride),
-                        strided(g, 2, stride), strided(u, 1, stride), rows, n);
-                naive.scanBackward(strided(dub, 1, stride), strided(dgb, 0, stride), strided(dh, 2, stride), strided(hb, 2, stride),
-                        strided(g, 2, stride), strided(u, 1, stride), rows, n);
-                assertArrayEquals(dub, dua, "du rows=" + rows + " n=" + n);
-                assertArrayEquals(dgb, dga, "dg rows=" + rows + " n=" + n);
-                variants++;
+        for (int rows : new int[] {1, 2, 5, 16, 37}) {
+            for (int chunk : new int[] {1, 4, 16, 64}) { // several chunks per call, a partial last one, one chunk
+                for (int n : new int[] {1, 15, 16, 17, 40}) {
+                    int stride = n + 3, len = 2 + rows * stride;
+                    float[] g = random(rng, len, 1), u = random(rng, len, 4), dh = random(rng, len, 2);
+                    for (int i = 0; i < len; i++) g[i] += 0.5f; // gates in (0, 1)
+                    float[] ha = new float[len], hb = new float[len];
+                    fast.scanForward(strided(ha, 2, stride), strided(g, 2, stride), strided(u, 1, stride), rows, chunk, n);
+                    naive.scanForward(strided(hb, 2, stride), strided(g, 2, stride), strided(u, 1, stride), rows, chunk, n);
+                    String where = "rows=" + rows + " chunk=" + chunk + " n=" + n;
+                    assertArrayEquals(hb, ha, "forward " + where);
+                    float[] dua = random(new SplittableRandom(rows * 100 + n), len, 1), dub = dua.clone();
+                    float[] dga = random(new SplittableRandom(rows * 100 + n + 1), len, 1), dgb = dga.clone();
+                    fast.scanBackward(strided(dua, 1, stride), strided(dga, 0, stride), strided(dh, 2, stride), strided(ha, 2, stride),
+                            strided(g, 2, stride), strided(u, 1, stride), rows, chunk, n);
+                    naive.scanBackward(strided(dub, 1, stride), strided(dgb, 0, stride), strided(dh, 2, stride), strided(hb, 2, stride),
+                            strided(g, 2, stride), strided(u, 1, stride), rows, chunk, n);
+                    assertArrayEquals(dub, dua, "du " + where);
+                    assertArrayEquals(dgb, dga, "dg " + where);
+                    variants++;
+                }
             }
         }
-        assertEquals(20, variants);
+        assertEquals(100, variants);
     }
 
     /** The reference backward against finite differences of the reference forward: the formulas, not just the twins. */
@@ -127,10 +130,10 @@ class ElementwiseTest {
             w[i] = rng.nextDouble() - 0.5;
         }
         float[] gf = toFloat(g), uf = toFloat(u), h = new float[g.length];
-        naive.scanForward(Strided.dense(h, n), Strided.dense(gf, n), Strided.dense(uf, n), rows, n);
+        naive.scanForward(Strided.dense(h, n), Strided.dense(gf, n), Strided.dense(uf, n), rows, rows, n);
         float[] du = new float[g.length], dg = new float[g.length];
         naive.scanBackward(Strided.dense(du, n), Strided.dense(dg, n), Strided.dense(toFloat(w), n), Strided.dense(h, n),
-                Strided.dense(gf, n), Strided.dense(uf, n), rows, n);
+                Strided.dense(gf, n), Strided.dense(uf, n), rows, rows, n);
         double eps = 1e-3;
         for (int i = 0; i < g.length; i++) {
             assertEquals(numeric(g, u, w, rows, n, i, eps, false), du[i], 1e-4, "du " + i);

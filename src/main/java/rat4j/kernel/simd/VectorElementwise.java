@@ -114,47 +114,56 @@ public final class VectorElementwise implements Elementwise {
         }
     }
 
-    /** Channels in vectors outside, rows inside: the state h_{r-1} stays in a register across the chunk. */
-    @Override public void scanForward(Strided h, Strided g, Strided u, int rows, int n) {
+    /**
+     * Chunk by chunk; inside one, channels in vectors outside and rows inside, so the state h_{r-1} stays in a
+     * register while the chunk's rows (a few KiB) stay in L1.
+     */
+    @Override public void scanForward(Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
         float[] hd = h.data(), gd = g.data(), ud = u.data();
-        int j = 0, bound = F.loopBound(n);
-        for (; j < bound; j += F.length()) {
-            FloatVector prev = ZERO;
-            for (int r = 0; r < rows; r++) {
-                FloatVector gv = FloatVector.fromArray(F, gd, g.row(r) + j);
-                prev = gv.mul(prev).add(ONE.sub(gv).mul(FloatVector.fromArray(F, ud, u.row(r) + j))); // g h + (1-g) u
-                prev.intoArray(hd, h.row(r) + j);
+        int bound = F.loopBound(n);
+        for (int s = 0; s < rows; s += chunkLen) {
+            int e = Math.min(rows, s + chunkLen), j = 0;
+            for (; j < bound; j += F.length()) {
+                FloatVector prev = ZERO;
+                for (int r = s; r < e; r++) {
+                    FloatVector gv = FloatVector.fromArray(F, gd, g.row(r) + j);
+                    prev = gv.mul(prev).add(ONE.sub(gv).mul(FloatVector.fromArray(F, ud, u.row(r) + j))); // g h + (1-g) u
+                    prev.intoArray(hd, h.row(r) + j);
+                }
             }
-        }
-        for (; j < n; j++) {
-            float prev = 0f;
-            for (int r = 0; r < rows; r++) {
-                float gv = gd[g.row(r) + j];
-                prev = gv * prev + (1f - gv) * ud[u.row(r) + j];
-                hd[h.row(r) + j] = prev;
+            for (; j < n; j++) {
+                float prev = 0f;
+                for (int r = s; r < e; r++) {
+                    float gv = gd[g.row(r) + j];
+                    prev = gv * prev + (1f - gv) * ud[u.row(r) + j];
+                    hd[h.row(r) + j] = prev;
+                }
             }
         }
     }
 
-    @Override public void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int n) {
+    @Override public void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
         float[] dud = du.data(), dgd = dg.data(), dhd = dh.data(), hd = h.data(), gd = g.data(), ud = u.data();
-        int j = 0, bound = F.loopBound(n);
-        for (; j < bound; j += F.length()) {
-            FloatVector carry = ZERO; // g_{r+1} dH_{r+1}
-            for (int r = rows - 1; r > 0; r--) carry = scanBackStep(dud, du.row(r) + j, dgd, dg.row(r) + j, dhd, dh.row(r) + j,
-                    FloatVector.fromArray(F, hd, h.row(r - 1) + j), gd, g.row(r) + j, ud, u.row(r) + j, carry);
-            // the chunk's first row: h_{-1} = 0 (a separate call, so no vector is chosen by a branch inside the loop)
-            if (rows > 0) scanBackStep(dud, du.row(0) + j, dgd, dg.row(0) + j, dhd, dh.row(0) + j, ZERO, gd, g.row(0) + j, ud, u.row(0) + j, carry);
-        }
-        for (; j < n; j++) {
-            float carry = 0f;
-            for (int r = rows - 1; r >= 0; r--) {
-                float gv = gd[g.row(r) + j];
-                float dH = dhd[dh.row(r) + j] + carry;
-                float prev = r == 0 ? 0f : hd[h.row(r - 1) + j];
-                dud[du.row(r) + j] += (1f - gv) * dH;
-                dgd[dg.row(r) + j] += dH * (prev - ud[u.row(r) + j]);
-                carry = gv * dH;
+        int bound = F.loopBound(n);
+        for (int s = 0; s < rows; s += chunkLen) {
+            int e = Math.min(rows, s + chunkLen), j = 0;
+            for (; j < bound; j += F.length()) {
+                FloatVector carry = ZERO; // g_{r+1} dH_{r+1}
+                for (int r = e - 1; r > s; r--) carry = scanBackStep(dud, du.row(r) + j, dgd, dg.row(r) + j, dhd, dh.row(r) + j,
+                        FloatVector.fromArray(F, hd, h.row(r - 1) + j), gd, g.row(r) + j, ud, u.row(r) + j, carry);
+                // the chunk's first row: h_{-1} = 0 (a separate call, so no vector is chosen by a branch inside the loop)
+                scanBackStep(dud, du.row(s) + j, dgd, dg.row(s) + j, dhd, dh.row(s) + j, ZERO, gd, g.row(s) + j, ud, u.row(s) + j, carry);
+            }
+            for (; j < n; j++) {
+                float carry = 0f;
+                for (int r = e - 1; r >= s; r--) {
+                    float gv = gd[g.row(r) + j];
+                    float dH = dhd[dh.row(r) + j] + carry;
+                    float prev = r == s ? 0f : hd[h.row(r - 1) + j];
+                    dud[du.row(r) + j] += (1f - gv) * dH;
+                    dgd[dg.row(r) + j] += dH * (prev - ud[u.row(r) + j]);
+                    carry = gv * dH;
+                }
             }
         }
     }
