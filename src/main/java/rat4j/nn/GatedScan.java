@@ -93,9 +93,8 @@ public final class GatedScan {
     }
 
     /**
-     * Chunks per kernel call: about GROUP_ROWS rows. Each call is then a long loop that the JIT compiles on its own;
-     * with one short call per chunk, C2 inlined the kernel into the pool's lambda, lost the Vector API intrinsics
-     * there and ran the scan ~20x slower (seen at T = 4K).
+     * Chunks per kernel call: about GROUP_ROWS rows, so a call is a long loop (compiled on its own, by OSR if need be)
+     * rather than one short call and six Strided views per chunk; still several tasks per thread at T >= 2K.
      */
     private static int chunksPerGroup(int chunks, int chunkLen) {
         return Math.max(1, Math.min(chunks, GROUP_ROWS / Math.max(1, Math.min(chunkLen, GROUP_ROWS))));
