@@ -45,4 +45,48 @@ public final class NaiveElementwise implements Elementwise {
             d[i] *= (float) (0.5 * erfc(-v * INV_SQRT2) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
         }
     }
+
+    @Override public void sigmoid(float[] x, int xOff, float[] bias, int bOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = bias == null ? x[xOff + i] : x[xOff + i] + bias[bOff + i]; // the sum rounded to float, as the layers had it
+            out[outOff + i] = (float) (1.0 / (1.0 + Math.exp(-v)));
+        }
+    }
+
+    @Override public void scanForward(Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n; j++) {
+                float gv = g.data()[g.row(r) + j];
+                float prev = r % chunkLen == 0 ? 0f : h.data()[h.row(r - 1) + j];
+                h.data()[h.row(r) + j] = gv * prev + (1f - gv) * u.data()[u.row(r) + j]; // h_t = g h_{t-1} + (1-g) u_t
+            }
+        }
+    }
+
+    @Override public void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
+        for (int j = 0; j < n; j++) {
+            float carry = 0f; // g_{r+1} dH_{r+1}
+            for (int r = rows - 1; r >= 0; r--) {
+                if (r % chunkLen == chunkLen - 1) carry = 0f; // a chunk's last row: nothing flows back from the next chunk
+                float gv = g.data()[g.row(r) + j];
+                float dH = dh.data()[dh.row(r) + j] + carry;
+                float prev = r % chunkLen == 0 ? 0f : h.data()[h.row(r - 1) + j];
+                du.data()[du.row(r) + j] += (1f - gv) * dH;
+                dg.data()[dg.row(r) + j] += dH * (prev - u.data()[u.row(r) + j]);
+                carry = gv * dH;
+            }
+        }
+    }
+
+    @Override public void rotateHalf(float[] a, int off, int heads, int half, float[] cos, float[] sin, int tab, boolean inverse) {
+        for (int hd = 0; hd < heads; hd++) {
+            int o = off + hd * 2 * half;
+            for (int i = 0; i < half; i++) {
+                float c = cos[tab + i], s = inverse ? -sin[tab + i] : sin[tab + i];
+                float x1 = a[o + i], x2 = a[o + i + half];
+                a[o + i] = x1 * c - x2 * s;
+                a[o + i + half] = x2 * c + x1 * s;
+            }
+        }
+    }
 }

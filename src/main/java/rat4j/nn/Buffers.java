@@ -27,11 +27,18 @@ final class Buffers {
 
     /** dst[dOff + j] += sum over rows i < n of src[sOff + i * stride + j], j < width: bias gradients. */
     static void sumRowsInto(float[] dst, int dOff, float[] src, int sOff, int stride, int n, int width) {
-        Parallel.forRange(width, 16, (from, to) -> {
-            for (int j = from; j < to; j++) {
-                double acc = 0;
-                for (int i = 0; i < n; i++) acc += src[sOff + i * stride + j];
-                dst[dOff + j] += (float) acc;
+        // blocks of channels walked row by row (contiguous runs, not one column at a time); rows summed in order
+        int block = 128, blocks = (width + block - 1) / block;
+        Parallel.forRange(blocks, 1, (from, to) -> {
+            double[] acc = new double[block];
+            for (int blk = from; blk < to; blk++) {
+                int j0 = blk * block, w = Math.min(width, j0 + block) - j0;
+                java.util.Arrays.fill(acc, 0.0);
+                for (int i = 0; i < n; i++) {
+                    int row = sOff + i * stride + j0;
+                    for (int j = 0; j < w; j++) acc[j] += src[row + j];
+                }
+                for (int j = 0; j < w; j++) dst[dOff + j0 + j] += (float) acc[j];
             }
         });
     }

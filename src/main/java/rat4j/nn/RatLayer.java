@@ -1,5 +1,6 @@
 package rat4j.nn;
 
+import rat4j.kernel.Elementwise;
 import rat4j.kernel.Kernels;
 import rat4j.kernel.Parallel;
 import rat4j.kernel.Strided;
@@ -25,9 +26,12 @@ public final class RatLayer implements SequenceMixer {
     private final DecodeMatrix inProjDecode, outProjDecode;
     private final Rope rope;
     private float[] inp;                                   // (N, C) by reference
-    private float[] xn, rstd, proj;                        // (N, C), (N), (N, width)
-    private float[] z, g, kx, hk, kr, hv, qr, att, lse, y; // (N, C) each but lse (B, H, T)
-    private float[] dy, dproj, datt, dq, dk, dhv, dg, dkx, dxn; // backward scratch, reused
+    // proj's z and g columns hold sigmoid(z) and sigmoid(g + gate_bias) once forward has run: no separate z, g copies
+    private float[] rstd, proj;                            // (N), (N, width)
+    private float[] hk, kr, hv, qr, att, lse;              // (N, C) each but lse (B, H, T)
+    private float[] dy, dproj, dq, dk, dhv;                // backward scratch, reused: (N, C), (N, width), (N, C) x 3
+    // Between a forward and its backward, dhv holds xn = rmsnorm(inp) (N, C) and dk holds y = z * att (N, C): each is
+    // read once, by the backward of its GEMM, at a time when that scratch is free (y first; xn, recomputed, last).
     private int batch, seqLen;
 
     public RatLayer(int heads, int groups, int chunkLen, Rope rope, Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
@@ -52,38 +56,39 @@ public final class RatLayer implements SequenceMixer {
         this.outProjDecode = new DecodeMatrix(outProj, bf16);
     }
 
+    /**
+     * Activations for (batch, seqLen). Every (N, C) buffer is kept few: on a machine where first touching fresh memory
+     * costs ~8 ms per MiB (page faults in a VM), a first call at N = 16K paid seconds per buffer (issue 5).
+     */
     private void ensure(int batch, int seqLen) {
         int n = Sizes.product(batch, seqLen), nc = Sizes.product(n, c);
-        if (xn == null || xn.length < nc || lse.length < Sizes.product(batch, heads, seqLen)) {
-            xn = new float[nc];
+        if (hk == null || hk.length < nc || lse.length < Sizes.product(batch, heads, seqLen)) {
+            dhv = new float[nc];
+            dk = new float[nc];
             rstd = new float[n];
             proj = new float[Sizes.product(n, width)];
-            z = new float[nc];
-            g = new float[nc];
-            kx = new float[nc];
             hk = new float[nc];
             kr = new float[nc];
             hv = new float[nc];
             qr = new float[nc];
             att = new float[nc];
-            y = new float[nc];
             lse = new float[Sizes.product(batch, heads, seqLen)];
         }
     }
 
     /**
      * From projected rows (n, width): z = sigmoid(z), g = sigmoid(g + gate_bias), and q, k tiled to all heads.
+     * The decode step's version, into separate buffers.
      */
     private void prepare(float[] p, int n, float[] zOut, float[] gOut, float[] qOut, float[] kOut) {
+        Elementwise ew = Kernels.elementwise();
         float[] bias = gateBias.data();
         int bo = gateBias.offset(), qOff = 3 * c, kOff = 3 * c + groups * d;
         Parallel.forRange(n, 64, (from, to) -> {
             for (int i = from; i < to; i++) {
                 int pr = i * width, r = i * c;
-                for (int j = 0; j < c; j++) {
-                    zOut[r + j] = Activations.sigmoid(p[pr + j]);
-                    gOut[r + j] = Activations.sigmoid(p[pr + 2 * c + j] + bias[bo + j]);
-                }
+                ew.sigmoid(p, pr, null, 0, zOut, r, c);
+                ew.sigmoid(p, pr + 2 * c, bias, bo, gOut, r, c);
                 for (int h = 0; h < heads; h++) { // the reference's Tensor.repeat on the last dimension
                     int src = (h % groups) * d;
                     System.arraycopy(p, pr + qOff + src, qOut, r + h * d, d);
@@ -96,71 +101,88 @@ public final class RatLayer implements SequenceMixer {
     @Override
     public void forward(float[] inp, float[] out, int batch, int seqLen) {
         ensure(batch, seqLen);
-        int n = batch * seqLen, nc = n * c;
+        int n = batch * seqLen, nc = n * c, qOff = 3 * c, kOff = 3 * c + groups * d;
         this.inp = inp;
         this.batch = batch;
         this.seqLen = seqLen;
+        float[] xn = dhv, y = dk;
         RmsNorm.forward(xn, rstd, inp, norm.data(), norm.offset(), n, c);
         Linear.forward(proj, xn, inProj.data(), inProj.offset(), n, c, width);
-        prepare(proj, n, z, g, qr, kx);
-        GatedScan.forward(hv, 0, c, g, 0, c, proj, c, width, batch, seqLen, c, chunkLen); // over x
-        GatedScan.forward(hk, 0, c, g, 0, c, kx, 0, c, batch, seqLen, c, chunkLen);       // over k
-        System.arraycopy(hk, 0, kr, 0, nc);
+        Elementwise ew = Kernels.elementwise();
+        float[] bias = gateBias.data();
+        int bo = gateBias.offset();
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int pr = i * width, r = i * c;
+                ew.sigmoid(proj, pr, null, 0, proj, pr, c);                 // z = sigmoid(z), in place
+                ew.sigmoid(proj, pr + 2 * c, bias, bo, proj, pr + 2 * c, c); // g = sigmoid(g + gate_bias), in place
+                for (int h = 0; h < heads; h++) {                            // q tiled over heads (Tensor.repeat)
+                    System.arraycopy(proj, pr + qOff + (h % groups) * d, qr, r + h * d, d);
+                }
+            }
+        });
+        GatedScan.forward(hv, 0, c, proj, 2 * c, width, proj, c, width, batch, seqLen, c, chunkLen); // over x
+        // over k, read tiled from proj (head h uses group h mod G: column j mod G*D)
+        GatedScan.forward(hk, 0, c, proj, 2 * c, width, proj, kOff, width, groups * d, batch, seqLen, c, chunkLen);
+        Parallel.forRange(n, 256, (from, to) -> System.arraycopy(hk, from * c, kr, from * c, (to - from) * c));
         rope.rotate(qr, 0, c, batch, seqLen, heads, 0, chunkLen, false);
         rope.rotate(kr, 0, c, batch, seqLen, heads, 0, chunkLen, false);
         Kernels.attention().chunkForward(batch, seqLen, heads, d, chunkLen, scale,
                 new Strided(qr, 0, c), new Strided(kr, 0, c), new Strided(hv, 0, c), new Strided(att, 0, c), lse);
-        for (int i = 0; i < nc; i++) y[i] = z[i] * att[i];
+        Parallel.forRange(n, 64, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int pr = i * width, r = i * c;
+                for (int j = 0; j < c; j++) y[r + j] = proj[pr + j] * att[r + j]; // y = z * att
+            }
+        });
         Linear.forward(out, y, outProj.data(), outProj.offset(), n, c, c);
         Buffers.addInto(out, inp, nc);
     }
 
     @Override
     public void backward(float[] dout, float[] dinp, float[] grads) {
-        int n = batch * seqLen, nc = n * c;
+        int n = batch * seqLen, nc = n * c, qOff = 3 * c, kOff = 3 * c + groups * d;
         Buffers.addInto(dinp, dout, nc); // out = inp + ...
         dy = Buffers.zeroed(dy, nc);
-        Linear.backward(dy, grads, outProj.offset(), dout, y, outProj.data(), outProj.offset(), n, c, c);
+        Linear.backward(dy, grads, outProj.offset(), dout, dk, outProj.data(), outProj.offset(), n, c, c); // dk holds y
         dproj = Buffers.zeroed(dproj, Sizes.product(n, width));
-        datt = Buffers.zeroed(datt, nc);
         Parallel.forRange(n, 64, (from, to) -> {
             for (int i = from; i < to; i++) {
+                int pr = i * width, r = i * c;
                 for (int j = 0; j < c; j++) {
-                    int k = i * c + j;
-                    float zz = z[k];
-                    dproj[i * width + j] = dy[k] * att[k] * zz * (1f - zz); // y = sigmoid(zpre) * att
-                    datt[k] = dy[k] * zz;
+                    float zz = proj[pr + j], dyv = dy[r + j];
+                    dproj[pr + j] = dyv * att[r + j] * zz * (1f - zz); // y = sigmoid(zpre) * att
+                    dy[r + j] = dyv * zz;                              // dy becomes d att
                 }
             }
         });
         dq = Buffers.zeroed(dq, nc); dk = Buffers.zeroed(dk, nc); dhv = Buffers.zeroed(dhv, nc);
         Kernels.attention().chunkBackward(batch, seqLen, heads, d, chunkLen, scale,
                 new Strided(qr, 0, c), new Strided(kr, 0, c), new Strided(hv, 0, c), new Strided(att, 0, c), lse,
-                new Strided(datt, 0, c), new Strided(dq, 0, c), new Strided(dk, 0, c), new Strided(dhv, 0, c));
+                new Strided(dy, 0, c), new Strided(dq, 0, c), new Strided(dk, 0, c), new Strided(dhv, 0, c));
         rope.rotate(dq, 0, c, batch, seqLen, heads, 0, chunkLen, true); // qr = R q
         rope.rotate(dk, 0, c, batch, seqLen, heads, 0, chunkLen, true); // kr = R hk
-        dg = Buffers.zeroed(dg, nc); dkx = Buffers.zeroed(dkx, nc);
-        GatedScan.backward(dproj, c, width, dg, 0, c, dhv, 0, c, hv, 0, c, g, 0, c, proj, c, width, batch, seqLen, c, chunkLen);
-        GatedScan.backward(dkx, 0, c, dg, 0, c, dk, 0, c, hk, 0, c, g, 0, c, kx, 0, c, batch, seqLen, c, chunkLen);
-        int qOff = 3 * c, kOff = 3 * c + groups * d;
+        // d g accumulates in dproj's g columns; d x and the group sums of d k go straight to their dproj columns
+        GatedScan.backward(dproj, c, width, dproj, 2 * c, width, dhv, 0, c, hv, 0, c, proj, 2 * c, width, proj, c, width,
+                batch, seqLen, c, chunkLen);
+        GatedScan.backward(dproj, kOff, width, dproj, 2 * c, width, dk, 0, c, hk, 0, c, proj, 2 * c, width, proj, kOff, width,
+                groups * d, batch, seqLen, c, chunkLen);
         Parallel.forRange(n, 64, (from, to) -> {
             for (int i = from; i < to; i++) {
                 int pr = i * width, r = i * c;
                 for (int j = 0; j < c; j++) {
-                    float gg = g[r + j];
-                    dproj[pr + 2 * c + j] = dg[r + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
+                    float gg = proj[pr + 2 * c + j];
+                    dproj[pr + 2 * c + j] = dproj[pr + 2 * c + j] * gg * (1f - gg); // g = sigmoid(gpre + gate_bias)
                 }
-                for (int h = 0; h < heads; h++) { // q, k tiled: each group sums its heads' gradients
-                    int dst = (h % groups) * d;
-                    for (int e = 0; e < d; e++) {
-                        dproj[pr + qOff + dst + e] += dq[r + h * d + e];
-                        dproj[pr + kOff + dst + e] += dkx[r + h * d + e];
-                    }
+                for (int h = 0; h < heads; h++) { // q tiled: each group sums its heads' gradients
+                    int dst = pr + qOff + (h % groups) * d, src = r + h * d;
+                    for (int e = 0; e < d; e++) dproj[dst + e] += dq[src + e];
                 }
             }
         });
         Buffers.sumRowsInto(grads, gateBias.offset(), dproj, 2 * c, width, n, c); // d gate_bias = sum over tokens of d gpre
-        dxn = Buffers.zeroed(dxn, nc);
+        float[] xn = dk, dxn = Buffers.zeroed(dq, nc); // dk and dq are spent: they hold xn (recomputed, same bits) and d xn
+        RmsNorm.forward(xn, null, inp, norm.data(), norm.offset(), n, c);
         Linear.backward(dxn, grads, inProj.offset(), dproj, xn, inProj.data(), inProj.offset(), n, c, width);
         RmsNorm.backward(dinp, grads, norm.offset(), dxn, inp, norm.data(), norm.offset(), rstd, n, c);
     }

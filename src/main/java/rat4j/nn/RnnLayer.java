@@ -1,5 +1,7 @@
 package rat4j.nn;
 
+import rat4j.kernel.Elementwise;
+import rat4j.kernel.Kernels;
 import rat4j.kernel.Parallel;
 import rat4j.tensor.Sizes;
 import rat4j.tensor.Tensor;
@@ -47,14 +49,13 @@ public final class RnnLayer implements SequenceMixer {
 
     /** z = sigmoid(proj_z), g = sigmoid(proj_g + gate_bias) for rows [0, n). */
     private void gates(float[] projRows, float[] zOut, float[] gOut, int n) {
+        Elementwise ew = Kernels.elementwise();
         float[] bias = gateBias.data();
         int bo = gateBias.offset();
         Parallel.forRange(n, 64, (from, to) -> {
             for (int i = from; i < to; i++) {
-                for (int j = 0; j < c; j++) {
-                    zOut[i * c + j] = Activations.sigmoid(projRows[i * 3 * c + j]);
-                    gOut[i * c + j] = Activations.sigmoid(projRows[i * 3 * c + 2 * c + j] + bias[bo + j]);
-                }
+                ew.sigmoid(projRows, i * 3 * c, null, 0, zOut, i * c, c);
+                ew.sigmoid(projRows, i * 3 * c + 2 * c, bias, bo, gOut, i * c, c);
             }
         });
     }

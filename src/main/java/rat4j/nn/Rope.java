@@ -1,5 +1,7 @@
 package rat4j.nn;
 
+import rat4j.kernel.Elementwise;
+import rat4j.kernel.Kernels;
 import rat4j.kernel.Parallel;
 
 /**
@@ -54,21 +56,11 @@ public final class Rope {
         int half = headDim / 2;
         float[][] t = covering((posStart + seqLen - 1) / chunk + 1);
         float[] cos = t[0], sin = t[1];
-        float sign = inverse ? -1f : 1f;
+        Elementwise ew = Kernels.elementwise();
         Parallel.forRange(batch * seqLen, 256, (from, to) -> {
             for (int row = from; row < to; row++) {
                 int p = (posStart + row % seqLen) / chunk;
-                int base0 = off + row * stride;
-                for (int h = 0; h < heads; h++) {
-                    int o = base0 + h * headDim;
-                    for (int i = 0; i < half; i++) {
-                        float c = cos[p * half + i], s = sign * sin[p * half + i];
-                        float x1 = a[o + i], x2 = a[o + i + half];
-                        // forward: [x1, x2] -> [x1 c - x2 s, x2 c + x1 s]; the inverse uses -s
-                        a[o + i] = x1 * c - x2 * s;
-                        a[o + i + half] = x2 * c + x1 * s;
-                    }
-                }
+                ew.rotateHalf(a, off + row * stride, heads, half, cos, sin, p * half, inverse); // same arithmetic as rotateRows
             }
         });
     }

@@ -5,14 +5,17 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import rat4j.kernel.Elementwise;
+import rat4j.kernel.Strided;
 
 /**
  * Vector API element-wise kernels: the same formulas as {@link rat4j.kernel.NaiveElementwise} (the erfc Chebyshev
  * fit for GELU), in float, with {@link Lanes#exp} so results do not change when the JIT compiles them. Tails run the
- * scalar twin of each formula, so a value never depends on its position.
+ * scalar twin of each formula, so a value never depends on its position. The scan and RoPE use the reference's
+ * exact operations (no fma), so they match it bit for bit.
  */
 public final class VectorElementwise implements Elementwise {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f), ZERO = FloatVector.zero(F);
     private static final float INV_SQRT2 = 0.70710677f, INV_SQRT_2PI = 0.3989423f;
 
     @Override public String name() { return "java-vector(" + F.vectorBitSize() + "-bit)"; }
@@ -95,6 +98,103 @@ public final class VectorElementwise implements Elementwise {
         for (; i < to; i++) {
             float v = x[i];
             d[i] *= Math.fma(v, Lanes.exp(v * v * -0.5f) * INV_SQRT_2PI, erfc(v * -INV_SQRT2) * 0.5f);
+        }
+    }
+
+    @Override public void sigmoid(float[] x, int xOff, float[] bias, int bOff, float[] out, int outOff, int n) {
+        int i = 0, bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, bOff + i));
+            ONE.div(Lanes.exp(v.neg()).add(1f)).intoArray(out, outOff + i); // 1 / (1 + e^-v): +inf gives 0, 0 gives 1
+        }
+        for (; i < n; i++) {
+            float v = bias == null ? x[xOff + i] : x[xOff + i] + bias[bOff + i];
+            out[outOff + i] = 1f / (1f + Lanes.exp(-v));
+        }
+    }
+
+    /**
+     * Chunk by chunk; inside one, channels in vectors outside and rows inside, so the state h_{r-1} stays in a
+     * register while the chunk's rows (a few KiB) stay in L1.
+     */
+    @Override public void scanForward(Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
+        float[] hd = h.data(), gd = g.data(), ud = u.data();
+        int bound = F.loopBound(n);
+        for (int s = 0; s < rows; s += chunkLen) {
+            int e = Math.min(rows, s + chunkLen), j = 0;
+            for (; j < bound; j += F.length()) {
+                FloatVector prev = ZERO;
+                for (int r = s; r < e; r++) {
+                    FloatVector gv = FloatVector.fromArray(F, gd, g.row(r) + j);
+                    prev = gv.mul(prev).add(ONE.sub(gv).mul(FloatVector.fromArray(F, ud, u.row(r) + j))); // g h + (1-g) u
+                    prev.intoArray(hd, h.row(r) + j);
+                }
+            }
+            for (; j < n; j++) {
+                float prev = 0f;
+                for (int r = s; r < e; r++) {
+                    float gv = gd[g.row(r) + j];
+                    prev = gv * prev + (1f - gv) * ud[u.row(r) + j];
+                    hd[h.row(r) + j] = prev;
+                }
+            }
+        }
+    }
+
+    @Override public void scanBackward(Strided du, Strided dg, Strided dh, Strided h, Strided g, Strided u, int rows, int chunkLen, int n) {
+        float[] dud = du.data(), dgd = dg.data(), dhd = dh.data(), hd = h.data(), gd = g.data(), ud = u.data();
+        int bound = F.loopBound(n);
+        for (int s = 0; s < rows; s += chunkLen) {
+            int e = Math.min(rows, s + chunkLen), j = 0;
+            for (; j < bound; j += F.length()) {
+                FloatVector carry = ZERO; // g_{r+1} dH_{r+1}
+                for (int r = e - 1; r > s; r--) carry = scanBackStep(dud, du.row(r) + j, dgd, dg.row(r) + j, dhd, dh.row(r) + j,
+                        FloatVector.fromArray(F, hd, h.row(r - 1) + j), gd, g.row(r) + j, ud, u.row(r) + j, carry);
+                // the chunk's first row: h_{-1} = 0 (a separate call, so no vector is chosen by a branch inside the loop)
+                scanBackStep(dud, du.row(s) + j, dgd, dg.row(s) + j, dhd, dh.row(s) + j, ZERO, gd, g.row(s) + j, ud, u.row(s) + j, carry);
+            }
+            for (; j < n; j++) {
+                float carry = 0f;
+                for (int r = e - 1; r >= s; r--) {
+                    float gv = gd[g.row(r) + j];
+                    float dH = dhd[dh.row(r) + j] + carry;
+                    float prev = r == s ? 0f : hd[h.row(r - 1) + j];
+                    dud[du.row(r) + j] += (1f - gv) * dH;
+                    dgd[dg.row(r) + j] += dH * (prev - ud[u.row(r) + j]);
+                    carry = gv * dH;
+                }
+            }
+        }
+    }
+
+    /** One row of the scan backward on a vector of channels; returns the carry g dH for the row before. */
+    private static FloatVector scanBackStep(float[] dud, int dui, float[] dgd, int dgi, float[] dhd, int dhi, FloatVector prev,
+                                            float[] gd, int gi, float[] ud, int ui, FloatVector carry) {
+        FloatVector gv = FloatVector.fromArray(F, gd, gi);
+        FloatVector dH = FloatVector.fromArray(F, dhd, dhi).add(carry);
+        FloatVector.fromArray(F, dud, dui).add(ONE.sub(gv).mul(dH)).intoArray(dud, dui);                               // du += (1-g) dH
+        FloatVector.fromArray(F, dgd, dgi).add(dH.mul(prev.sub(FloatVector.fromArray(F, ud, ui)))).intoArray(dgd, dgi); // dg += dH (h_{t-1} - u)
+        return gv.mul(dH);
+    }
+
+    @Override public void rotateHalf(float[] a, int off, int heads, int half, float[] cos, float[] sin, int tab, boolean inverse) {
+        int bound = F.loopBound(half);
+        for (int hd = 0; hd < heads; hd++) {
+            int o = off + hd * 2 * half, i = 0;
+            for (; i < bound; i += F.length()) {
+                FloatVector c = FloatVector.fromArray(F, cos, tab + i), s = FloatVector.fromArray(F, sin, tab + i);
+                if (inverse) s = s.neg();
+                FloatVector x1 = FloatVector.fromArray(F, a, o + i), x2 = FloatVector.fromArray(F, a, o + i + half);
+                x1.mul(c).sub(x2.mul(s)).intoArray(a, o + i);
+                x2.mul(c).add(x1.mul(s)).intoArray(a, o + i + half);
+            }
+            for (; i < half; i++) {
+                float c = cos[tab + i], s = inverse ? -sin[tab + i] : sin[tab + i];
+                float x1 = a[o + i], x2 = a[o + i + half];
+                a[o + i] = x1 * c - x2 * s;
+                a[o + i + half] = x2 * c + x1 * s;
+            }
         }
     }
 }
