@@ -7,6 +7,7 @@ import rat4j.nn.CrossEntropy;
 import rat4j.nn.DecodeMatrix;
 import rat4j.nn.Ffn;
 import rat4j.nn.Linear;
+import rat4j.nn.LmHeadLoss;
 import rat4j.nn.RmsNorm;
 import rat4j.nn.Rope;
 import rat4j.nn.SequenceMixer;
@@ -38,6 +39,7 @@ public final class LanguageModel {
     private float[][] stream;       // 2 * layers + 1 arrays of (N, C): stream[2i] enters block i's mixer
     private float[] hn, rstd;       // (N, C) final-norm output, (N)
     private float[] gradA, gradB;   // (N, C) each: the stream's gradient, ping-ponged through the blocks in backward
+    private float[] headBlock;      // (rows, V): one block of logits, then of their gradient (LmHeadLoss)
     private int[] tokens;           // (N)
     private int batch, seqLen;
 
@@ -123,17 +125,19 @@ public final class LanguageModel {
      */
     public double forwardBackward(int[] tokens, int[] labels, int batch, int seqLen, float[] grads) {
         if (grads.length != parameters.length) throw new IllegalArgumentException("gradient storage of " + grads.length + " floats, need " + parameters.length);
-        float[] logits = forward(tokens, batch, seqLen);
-        int n = batch * seqLen, c = config.dModel(), v = config.vocabSize();
-        float[] dlogits = logits; // overwritten in place: the logits are not needed after the loss
-        double loss = CrossEntropy.forwardBackward(logits, checkLabels(labels, batch, seqLen), n, v, dlogits);
+        int n = Sizes.product(batch, seqLen), c = config.dModel(), v = config.vocabSize();
+        if (tokens.length != n) throw new IllegalArgumentException("tokens hold " + tokens.length + " ids, expected B*T = " + n);
+        checkTokens(tokens);
+        checkLabels(labels, batch, seqLen);
+        trunk(tokens, batch, seqLen);
         if (gradA == null || gradA.length != n * c) {
             gradA = new float[n * c];
             gradB = new float[n * c];
+            headBlock = new float[Sizes.product(Math.min(n, LmHeadLoss.blockRows(v)), v)];
         }
         float[] dhn = gradA, dx = gradB;
         java.util.Arrays.fill(dhn, 0f);
-        Linear.backward(dhn, grads, head.offset(), dlogits, hn, head.data(), head.offset(), n, c, v);
+        double loss = LmHeadLoss.forwardBackward(dhn, grads, head.offset(), hn, head.data(), head.offset(), labels, n, c, v, headBlock);
         java.util.Arrays.fill(dx, 0f);
         RmsNorm.backward(dx, grads, finalNorm.offset(), dhn, stream[2 * mixers.length], finalNorm.data(), finalNorm.offset(), rstd, n, c);
         float[] spare = dhn;

@@ -24,13 +24,23 @@ public final class CrossEntropy {
      */
     public static double forwardBackward(float[] logits, int[] labels, int n, int vocab, float[] dlogits) {
         int valid = countValid(labels);
-        double[] rowLoss = new double[n];
+        double total = sumRows(logits, labels, 0, n, vocab, valid, dlogits);
+        return valid == 0 ? Double.NaN : total / valid;
+    }
+
+    /**
+     * The loss summed over rows [from, from + rows) of a batch whose labels are {@code labels}, with their logits in
+     * logits (rows, V) from index 0; dlogits (rows, V), when not null, gets d mean-loss / d logits with the mean taken
+     * over {@code valid} rows of the whole batch. Lets a caller compute the logits a block of rows at a time.
+     */
+    public static double sumRows(float[] logits, int[] labels, int from, int rows, int vocab, int valid, float[] dlogits) {
+        double[] rowLoss = new double[rows];
         Elementwise ew = Kernels.elementwise();
-        Parallel.forRange(n, 16, (from, to) -> {
+        Parallel.forRange(rows, 16, (lo, hi) -> {
             float[] scratch = dlogits == null ? new float[vocab] : null; // exp(logit - max) when no gradient is wanted
-            for (int i = from; i < to; i++) {
+            for (int i = lo; i < hi; i++) {
                 int row = i * vocab;
-                int label = labels[i];
+                int label = labels[from + i];
                 if (label == IGNORE_INDEX) {
                     if (dlogits != null) java.util.Arrays.fill(dlogits, row, row + vocab, 0f);
                     continue;
@@ -51,6 +61,6 @@ public final class CrossEntropy {
         });
         double total = 0;
         for (double l : rowLoss) total += l;
-        return valid == 0 ? Double.NaN : total / valid;
+        return total;
     }
 }
