@@ -209,19 +209,29 @@ public final class VectorAttention implements Attention {
             Tiles.mul(nq, D, n, s, 0, 1, QBP, w.v, 0, D, o, 0, D, true);
         }
         for (int r = 0; r < nq; r++) {
-            int i = i0 + r, oi = out.row(b * T + i) + hd;
+            int i = i0 + r, row = b * T + i, oi = out.row(row) + hd;
+            float[] od = out.data();
             if (band.chunk()) { // the own running state k[t], v[t]: one more key in the same softmax
-                int row = b * T + i;
                 float si = scale * dot(q.data(), q.row(row) + hd, k.data(), k.row(row) + hd, D);
                 float mNew = Math.max(m[r], si), corr = Lanes.exp(m[r] - mNew), p = Lanes.exp(si - mNew);
                 l[r] = l[r] * corr + p;
                 m[r] = mNew;
-                if (corr != 1f) scaleRow(o, r * D, D, corr);
-                axpy(p, v.data(), v.row(row) + hd, o, r * D, D);
+                // out_i = (o_i corr + p v_i) / l_i in one pass over the row
+                float[] vd = v.data();
+                int vi = v.row(row) + hd, d = 0;
+                FloatVector pv = FloatVector.broadcast(F, p);
+                float inv = 1f / l[r];
+                for (int bound = F.loopBound(D); d < bound; d += F.length()) {
+                    FloatVector.fromArray(F, vd, vi + d).fma(pv, FloatVector.fromArray(F, o, r * D + d).mul(corr))
+                            .mul(inv).intoArray(od, oi + d);
+                }
+                for (; d < D; d++) od[oi + d] = (o[r * D + d] * corr + p * vd[vi + d]) * inv;
+            } else {
+                // out_i = sum_j exp(s_ij - m_i) v_j / l_i
+                float inv = 1f / l[r];
+                for (int d = 0; d < D; d++) od[oi + d] = o[r * D + d] * inv;
             }
-            // out_i = sum_j exp(s_ij - m_i) v_j / l_i,  lse_i = m_i + log(l_i)
-            float inv = 1f / l[r];
-            for (int d = 0; d < D; d++) out.data()[oi + d] = o[r * D + d] * inv;
+            // lse_i = m_i + log(l_i)
             lse[(b * H + h) * T + i] = m[r] + (float) Math.log(l[r]);
         }
     }
