@@ -97,6 +97,12 @@ public final class VectorAttention implements Attention {
         float[] k = qt, v = qt;                                    // (KB, D) key block rows: forward k and v, backward k
         float[] kt = qt, vt = qt;                                  // backward: K^T, V^T (D, KBP), zero past the block
         float[] dk = qt, dv = qt;                                  // backward: the key block's gradients (KB, D)
+        boolean[] met = new boolean[0];                            // one-pass backward: query blocks of the head met so far
+
+        Tile fit(int D, int T) {
+            if (met.length < Math.ceilDiv(T, QB)) met = new boolean[Math.ceilDiv(T, QB)];
+            return fit(D);
+        }
 
         Tile fit(int D) {
             if (k.length < KB * D) {
@@ -321,37 +327,46 @@ public final class VectorAttention implements Attention {
                                  Strided dout, Strided dq, Strided dk, Strided dv) {
         if (B == 0 || T == 0) return;
         int nkb = Math.ceilDiv(band.keys(T), KB), nqb = Math.ceilDiv(T, QB);
-        // pass 0, split over (b, h, query block): delta_i = dout_i . out_i (FlashAttention-2's D_i) once per query
-        // rather than once per (query block, key block) pair, and chunk attention's own-state term, which touches
-        // only the query's own rows. Both schedules add the own-state gradients first, then the key blocks'.
-        float[] delta = new float[B * H * T]; // (B, H, T)
-        Parallel.forRange(B * H * nqb, 1, (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int bh = p / nqb, b = bh / H, i0 = (p % nqb) * QB, i1 = Math.min(T, i0 + QB);
-                for (int i = i0; i < i1; i++) {
-                    queryBackward(band.chunk(), D, scale, b * T + i, (bh % H) * D, bh * T + i,
-                            q, k, v, out, lse, dout, dq, dk, dv, delta);
-                }
-            }
-        });
+        float[] delta = new float[B * H * T]; // (B, H, T) dout_i . out_i (FlashAttention-2's D_i)
         if (onePass) {
+            // a query block's delta and own-state term (see queryBlockBackward) just before its first pair, while its
+            // rows are being read anyway; before all pairs for the blocks that see no key
             Parallel.forRange(B * H, 1, (from, to) -> {
-                Tile w = TILE.get().fit(D);
+                Tile w = TILE.get().fit(D, T);
                 for (int bh = from; bh < to; bh++) {
+                    int b = bh / H, h = bh % H;
+                    Arrays.fill(w.met, 0, nqb, false);
+                    for (int qb = 0; qb < nqb; qb++) {
+                        int i0 = qb * QB, i1 = Math.min(T, i0 + QB);
+                        if (band.hi(i1 - 1) <= band.lo(i0)) {
+                            w.met[qb] = true;
+                            queryBlockBackward(band.chunk(), T, H, D, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, dk, dv, delta);
+                        }
+                    }
                     for (int kb = 0; kb < nkb; kb++) {
-                        keyBlockBackward(true, T, H, D, band, scale, bh / H, bh % H, kb, q, k, v, lse, delta, dout, dq, dk, dv, w);
+                        keyBlockBackward(true, T, H, D, band, scale, b, h, kb, q, k, v, out, lse, delta, dout, dq, dk, dv, w);
                     }
                 }
             });
             return;
         }
+        // pass 0, split over (b, h, query block): delta once per query rather than once per (query block, key block)
+        // pair, and chunk attention's own-state term, which touches only the query's own rows. Both schedules add
+        // the own-state gradients first, then the key blocks'.
+        Parallel.forRange(B * H * nqb, 1, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int bh = p / nqb, i0 = (p % nqb) * QB;
+                queryBlockBackward(band.chunk(), T, H, D, scale, bh / H, bh % H, i0, Math.min(T, i0 + QB),
+                        q, k, v, out, lse, dout, dq, dk, dv, delta);
+            }
+        });
         // pass 1: dk, dv, split over (b, h, key block); every task owns its key rows
         Parallel.forRange(B * H * nkb, 1, (from, to) -> {
             Tile w = TILE.get().fit(D);
             for (int p = from; p < to; p++) {
                 int bh = p / nkb;
                 keyBlockBackward(false, T, H, D, band, scale, bh / H, bh % H, zigzag(p % nkb, nkb),
-                        q, k, v, lse, delta, dout, dq, dk, dv, w);
+                        q, k, v, out, lse, delta, dout, dq, dk, dv, w);
             }
         });
         // pass 2: dq, split over (b, h, query block), recomputing the scores; every task owns its query rows
@@ -373,7 +388,7 @@ public final class VectorAttention implements Attention {
 
     /** Key block kb of head (b, h) against every query block that sees it: dk, dv of the block, and dq when withDq. */
     private static void keyBlockBackward(boolean withDq, int T, int H, int D, Band band, float scale, int b, int h, int kb,
-                                         Strided q, Strided k, Strided v, float[] lse, float[] delta,
+                                         Strided q, Strided k, Strided v, Strided out, float[] lse, float[] delta,
                                          Strided dout, Strided dq, Strided dk, Strided dv, Tile w) {
         int f0 = kb * KB, f1 = Math.min(band.keys(T), f0 + KB), hd = h * D;
         packKeys(k, v, b, T, hd, D, band, f0, f1, w);
@@ -382,6 +397,10 @@ public final class VectorAttention implements Attention {
         for (int qb = band.firstQuery(f0) / QB, qbEnd = Math.ceilDiv(band.endQuery(f1 - 1, T), QB); qb < qbEnd; qb++) {
             int i0 = qb * QB, i1 = Math.min(T, i0 + QB);
             if (!meets(band, i0, i1, f0, f1)) continue;
+            if (withDq && !w.met[qb]) { // one pass: this query block's first pair
+                w.met[qb] = true;
+                queryBlockBackward(band.chunk(), T, H, D, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, dk, dv, delta);
+            }
             pairBackward(true, withDq, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, lse, delta, dout, dq, w);
         }
         unpackAdd(w.dk, dk, b, T, hd, D, band, f0, f1);
@@ -455,6 +474,15 @@ public final class VectorAttention implements Attention {
         }
         // dQ (nq, D) += dS K, straight into dq's rows
         if (withDq) Tiles.mul(nq, D, na, ds, aLo, KBP, 1, w.k, aLo * D, D, dq.data(), dq.row(r0) + hd, dq.stride(), true);
+    }
+
+    /** {@link #queryBackward} for queries [i0, i1) of head (b, h). */
+    private static void queryBlockBackward(boolean own, int T, int H, int D, float scale, int b, int h, int i0, int i1,
+                                           Strided q, Strided k, Strided v, Strided out, float[] lse,
+                                           Strided dout, Strided dq, Strided dk, Strided dv, float[] delta) {
+        for (int i = i0; i < i1; i++) {
+            queryBackward(own, D, scale, b * T + i, h * D, (b * H + h) * T + i, q, k, v, out, lse, dout, dq, dk, dv, delta);
+        }
     }
 
     /**
