@@ -42,6 +42,10 @@ import rat4j.kernel.Strided;
  *     block) for dk, dv (4 products per pair), then over (b, h, query block) for dq, recomputing S and dP (3 more).
  *     7 instead of 5, but every thread works.
  * </ul>
+ * Before its pairs, each query's delta_i = dout_i . out_i is computed once (not once per pair) together with chunk
+ * attention's own-state term, which touches only the query's own rows: in the one-pass schedule just before the
+ * query block's first pair (its rows are read then anyway), in the two-pass schedule in a pass of its own. Both add
+ * the own-state gradients before the key blocks'.
  * Both visit the same (query block, key block) pairs on the same grid ({@link #meets}) with the same arithmetic,
  * and add into dq in ascending key-block order, so they give bit-identical gradients. {@link #onePass} picks the
  * schedule with the smaller expected time, ceil(BH/P)*5 against BH*7/P.
