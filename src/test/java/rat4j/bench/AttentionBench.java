@@ -19,7 +19,8 @@ import rat4j.kernel.Strided;
 import rat4j.kernel.simd.VectorAttention;
 
 /**
- * The Vector API attention kernels at a layer's shape: B=1, H=8, D=128 (C=1024), q, k, v as column slices of one
+ * The Vector API attention kernels at the layer bench's shape: C=1024 in heads of D (H = C/D), B = tokens/T sequences
+ * (the layer bench keeps B*T = 16K), q, k, v as column slices of one
  * (B*T, 3C) in_proj output as the layers pass them, causal attention over the full sequence and RAT chunk attention
  * with L=16. One op is one call for the whole (B, T, H, D) activation. The backward adds into its gradients
  * without zeroing (the timing does not depend on their values). The Vector API code reaches full speed only after
@@ -30,7 +31,7 @@ import rat4j.kernel.simd.VectorAttention;
  * The secondary result "gflops" is GFLOP/s by these counts (throughput mode: an auxiliary counter is reported per
  * second only there; in average-time mode JMH would print it as time per count); compare it with GemmBench or
  * PeakBench in the same run.
- *   bin/jmh 'AttentionBench|GemmBench' -f 1 -wi 2 -i 3 -p T=4096 -p shape=NN -p backend=java
+ *   bin/jmh 'AttentionBench|GemmBench' -f 1 -wi 2 -i 3 -p T=4096 -p D=64 -p shape=NN -p backend=java
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -39,10 +40,20 @@ import rat4j.kernel.simd.VectorAttention;
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class AttentionBench {
-    static final int B = 1, H = 8, D = 128, C = H * D, L = 16;
+    static final int C = 1024, L = 16;
 
     @Param({"1024", "4096"})
     int T;
+
+    /** Head dimension; the layer bench's 16 heads have D = 64. */
+    @Param({"64", "128"})
+    int D;
+
+    /** B * T: the layer bench's 16K tokens per batch. */
+    @Param("16384")
+    int tokens;
+
+    int B, H;
 
     /** GFLOP done, reported by JMH per second of the iteration: GFLOP/s. */
     @State(Scope.Thread)
@@ -55,16 +66,20 @@ public class AttentionBench {
     }
 
     /** GFLOP of one causal pass over all T*T/2 pairs with the given flops per pair-dimension. */
-    private double causalGflop(int perPair) { return perPair * (double) T * T / 2 * D * H / 1e9; }
+    private double causalGflop(int perPair) { return perPair * (double) B * T * T / 2 * D * H / 1e9; }
 
     final VectorAttention attn = new VectorAttention();
-    final float scale = (float) (1 / Math.sqrt(D));
+    float scale;
     Strided q, k, v, out, dout, dq, dk, dv;
     float[] lse, chunkLse;
     Strided chunkOut;
 
     @Setup(Level.Trial)
     public void setup() {
+        if (C % D != 0) throw new IllegalArgumentException("D=" + D + " does not divide C=" + C);
+        H = C / D;
+        B = Math.max(1, tokens / T);
+        scale = (float) (1 / Math.sqrt(D));
         Random rnd = new Random(1);
         float[] qkv = new float[B * T * 3 * C];     // (B, T, 3C): q | k | v columns of one row
         float[] grad = new float[B * T * 3 * C];    // (B, T, 3C): dq | dk | dv

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * so each step loads 4 vectors of B and 4 scalars of A for 16 fused multiply-adds.
  *
  * <p>Every element of C is one fma chain over p = 0, 1, ..., k-1 starting from 0 or from C's old value, whichever
- * kernel variant (4x4, 1x4, 4x1, 1x1 vectors, or the scalar column tail with Math.fma) computes it. So the result
+ * kernel variant (4x4, 1x4, 4x3, 4x2, 4x1, 1x1 vectors, or the scalar column tail with Math.fma) computes it. So the result
  * does not depend on the tile an element falls into, on the thread, or on whether the JIT compiled the code, and two
  * calls that cover the same element with different m, n or offsets give the same bits.
  */
@@ -33,10 +33,23 @@ final class Tiles {
             for (; i + 4 <= m; i += 4) mul4x4(k, a, aOff + i * aRow, aRow, aCol, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
             for (; i < m; i++) mul1x4(k, a, aOff + i * aRow, aCol, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate);
         }
-        for (; j + V <= n; j += V) {
+        // the last 1-3 whole vectors as one tile: three 1-vector tiles would load each A element three times and
+        // run 4 fma chains per step, too few to hide the fma latency (thin score tiles of chunk attention)
+        int vecs = (n - j) / V;
+        if (vecs > 0) {
             int i = 0;
-            for (; i + 4 <= m; i += 4) mul4x1(k, a, aOff + i * aRow, aRow, aCol, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
-            for (; i < m; i++) mul1x1(k, a, aOff + i * aRow, aCol, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate);
+            for (; i + 4 <= m; i += 4) {
+                int ai = aOff + i * aRow, ci = cOff + i * ldc + j;
+                switch (vecs) {
+                    case 3 -> mul4x3(k, a, ai, aRow, aCol, b, bOff + j, ldb, c, ci, ldc, accumulate);
+                    case 2 -> mul4x2(k, a, ai, aRow, aCol, b, bOff + j, ldb, c, ci, ldc, accumulate);
+                    default -> mul4x1(k, a, ai, aRow, aCol, b, bOff + j, ldb, c, ci, ldc, accumulate);
+                }
+            }
+            for (; i < m; i++) {
+                for (int u = 0; u < vecs; u++) mul1x1(k, a, aOff + i * aRow, aCol, b, bOff + j + u * V, ldb, c, cOff + i * ldc + j + u * V, accumulate);
+            }
+            j += vecs * V;
         }
         for (; j < n; j++) {
             for (int i = 0; i < m; i++) {
@@ -117,6 +130,52 @@ final class Tiles {
             s3 = FloatVector.broadcast(F, a[ap + 3 * aRow]).fma(b0, s3);
         }
         s0.intoArray(c, ci); s1.intoArray(c, c1); s2.intoArray(c, c2); s3.intoArray(c, c3);
+    }
+
+    private static void mul4x3(int k, float[] a, int ai, int aRow, int aCol, float[] b, int bi, int ldb,
+                               float[] c, int ci, int ldc, boolean acc) {
+        int c1 = ci + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector c00 = init(acc, c, ci), c01 = init(acc, c, ci + V), c02 = init(acc, c, ci + 2 * V);
+        FloatVector c10 = init(acc, c, c1), c11 = init(acc, c, c1 + V), c12 = init(acc, c, c1 + 2 * V);
+        FloatVector c20 = init(acc, c, c2), c21 = init(acc, c, c2 + V), c22 = init(acc, c, c2 + 2 * V);
+        FloatVector c30 = init(acc, c, c3), c31 = init(acc, c, c3 + V), c32 = init(acc, c, c3 + 2 * V);
+        for (int p = 0; p < k; p++) {
+            int bp = bi + p * ldb, ap = ai + p * aCol;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp), b1 = FloatVector.fromArray(F, b, bp + V), b2 = FloatVector.fromArray(F, b, bp + 2 * V);
+            FloatVector a0 = FloatVector.broadcast(F, a[ap]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02);
+            FloatVector a1 = FloatVector.broadcast(F, a[ap + aRow]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11); c12 = a1.fma(b2, c12);
+            FloatVector a2 = FloatVector.broadcast(F, a[ap + 2 * aRow]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21); c22 = a2.fma(b2, c22);
+            FloatVector a3 = FloatVector.broadcast(F, a[ap + 3 * aRow]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32);
+        }
+        c00.intoArray(c, ci); c01.intoArray(c, ci + V); c02.intoArray(c, ci + 2 * V);
+        c10.intoArray(c, c1); c11.intoArray(c, c1 + V); c12.intoArray(c, c1 + 2 * V);
+        c20.intoArray(c, c2); c21.intoArray(c, c2 + V); c22.intoArray(c, c2 + 2 * V);
+        c30.intoArray(c, c3); c31.intoArray(c, c3 + V); c32.intoArray(c, c3 + 2 * V);
+    }
+
+    private static void mul4x2(int k, float[] a, int ai, int aRow, int aCol, float[] b, int bi, int ldb,
+                               float[] c, int ci, int ldc, boolean acc) {
+        int c1 = ci + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector c00 = init(acc, c, ci), c01 = init(acc, c, ci + V), c10 = init(acc, c, c1), c11 = init(acc, c, c1 + V);
+        FloatVector c20 = init(acc, c, c2), c21 = init(acc, c, c2 + V), c30 = init(acc, c, c3), c31 = init(acc, c, c3 + V);
+        for (int p = 0; p < k; p++) {
+            int bp = bi + p * ldb, ap = ai + p * aCol;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp), b1 = FloatVector.fromArray(F, b, bp + V);
+            FloatVector a0 = FloatVector.broadcast(F, a[ap]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(F, a[ap + aRow]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(F, a[ap + 2 * aRow]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(F, a[ap + 3 * aRow]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+        }
+        c00.intoArray(c, ci); c01.intoArray(c, ci + V); c10.intoArray(c, c1); c11.intoArray(c, c1 + V);
+        c20.intoArray(c, c2); c21.intoArray(c, c2 + V); c30.intoArray(c, c3); c31.intoArray(c, c3 + V);
     }
 
     private static void mul1x1(int k, float[] a, int ai, int aCol, float[] b, int bi, int ldb,

@@ -42,6 +42,10 @@ import rat4j.kernel.Strided;
  *     block) for dk, dv (4 products per pair), then over (b, h, query block) for dq, recomputing S and dP (3 more).
  *     7 instead of 5, but every thread works.
  * </ul>
+ * Before its pairs, each query's delta_i = dout_i . out_i is computed once (not once per pair) together with chunk
+ * attention's own-state term, which touches only the query's own rows: in the one-pass schedule just before the
+ * query block's first pair (its rows are read then anyway), in the two-pass schedule in a pass of its own. Both add
+ * the own-state gradients before the key blocks'.
  * Both visit the same (query block, key block) pairs on the same grid ({@link #meets}) with the same arithmetic,
  * and add into dq in ascending key-block order, so they give bit-identical gradients. {@link #onePass} picks the
  * schedule with the smaller expected time, ceil(BH/P)*5 against BH*7/P.
@@ -97,6 +101,12 @@ public final class VectorAttention implements Attention {
         float[] k = qt, v = qt;                                    // (KB, D) key block rows: forward k and v, backward k
         float[] kt = qt, vt = qt;                                  // backward: K^T, V^T (D, KBP), zero past the block
         float[] dk = qt, dv = qt;                                  // backward: the key block's gradients (KB, D)
+        boolean[] met = new boolean[0];                            // one-pass backward: query blocks of the head met so far
+
+        Tile fit(int D, int T) {
+            if (met.length < Math.ceilDiv(T, QB)) met = new boolean[Math.ceilDiv(T, QB)];
+            return fit(D);
+        }
 
         Tile fit(int D) {
             if (k.length < KB * D) {
@@ -209,19 +219,29 @@ public final class VectorAttention implements Attention {
             Tiles.mul(nq, D, n, s, 0, 1, QBP, w.v, 0, D, o, 0, D, true);
         }
         for (int r = 0; r < nq; r++) {
-            int i = i0 + r, oi = out.row(b * T + i) + hd;
+            int i = i0 + r, row = b * T + i, oi = out.row(row) + hd;
+            float[] od = out.data();
             if (band.chunk()) { // the own running state k[t], v[t]: one more key in the same softmax
-                int row = b * T + i;
                 float si = scale * dot(q.data(), q.row(row) + hd, k.data(), k.row(row) + hd, D);
                 float mNew = Math.max(m[r], si), corr = Lanes.exp(m[r] - mNew), p = Lanes.exp(si - mNew);
                 l[r] = l[r] * corr + p;
                 m[r] = mNew;
-                if (corr != 1f) scaleRow(o, r * D, D, corr);
-                axpy(p, v.data(), v.row(row) + hd, o, r * D, D);
+                // out_i = (o_i corr + p v_i) / l_i in one pass over the row
+                float[] vd = v.data();
+                int vi = v.row(row) + hd, d = 0;
+                FloatVector pv = FloatVector.broadcast(F, p);
+                float inv = 1f / l[r];
+                for (int bound = F.loopBound(D); d < bound; d += F.length()) {
+                    FloatVector.fromArray(F, vd, vi + d).fma(pv, FloatVector.fromArray(F, o, r * D + d).mul(corr))
+                            .mul(inv).intoArray(od, oi + d);
+                }
+                for (; d < D; d++) od[oi + d] = (o[r * D + d] * corr + p * vd[vi + d]) * inv;
+            } else {
+                // out_i = sum_j exp(s_ij - m_i) v_j / l_i
+                float inv = 1f / l[r];
+                for (int d = 0; d < D; d++) od[oi + d] = o[r * D + d] * inv;
             }
-            // out_i = sum_j exp(s_ij - m_i) v_j / l_i,  lse_i = m_i + log(l_i)
-            float inv = 1f / l[r];
-            for (int d = 0; d < D; d++) out.data()[oi + d] = o[r * D + d] * inv;
+            // lse_i = m_i + log(l_i)
             lse[(b * H + h) * T + i] = m[r] + (float) Math.log(l[r]);
         }
     }
@@ -310,36 +330,52 @@ public final class VectorAttention implements Attention {
                                  Strided q, Strided k, Strided v, Strided out, float[] lse,
                                  Strided dout, Strided dq, Strided dk, Strided dv) {
         if (B == 0 || T == 0) return;
-        int nkb = Math.ceilDiv(band.keys(T), KB);
+        int nkb = Math.ceilDiv(band.keys(T), KB), nqb = Math.ceilDiv(T, QB);
+        float[] delta = new float[B * H * T]; // (B, H, T) dout_i . out_i (FlashAttention-2's D_i)
         if (onePass) {
+            // a query block's delta and own-state term (see queryBlockBackward) just before its first pair, while its
+            // rows are being read anyway; before all pairs for the blocks that see no key
             Parallel.forRange(B * H, 1, (from, to) -> {
-                Tile w = TILE.get().fit(D);
-                Scratch sc = SCRATCH.get().fit(D);
+                Tile w = TILE.get().fit(D, T);
                 for (int bh = from; bh < to; bh++) {
                     int b = bh / H, h = bh % H;
-                    for (int kb = 0; kb < nkb; kb++) {
-                        keyBlockBackward(true, T, H, D, band, scale, b, h, kb, q, k, v, out, lse, dout, dq, dk, dv, w);
+                    Arrays.fill(w.met, 0, nqb, false);
+                    for (int qb = 0; qb < nqb; qb++) {
+                        int i0 = qb * QB, i1 = Math.min(T, i0 + QB);
+                        if (band.hi(i1 - 1) <= band.lo(i0)) {
+                            w.met[qb] = true;
+                            queryBlockBackward(band.chunk(), T, H, D, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, dk, dv, delta);
+                        }
                     }
-                    if (band.chunk()) ownBackward(T, H, D, scale, b, h, 0, T, q, k, v, out, lse, dout, dq, dk, dv, sc);
+                    for (int kb = 0; kb < nkb; kb++) {
+                        keyBlockBackward(true, T, H, D, band, scale, b, h, kb, q, k, v, out, lse, delta, dout, dq, dk, dv, w);
+                    }
                 }
             });
             return;
         }
+        // pass 0, split over (b, h, query block): delta once per query rather than once per (query block, key block)
+        // pair, and chunk attention's own-state term, which touches only the query's own rows. Both schedules add
+        // the own-state gradients first, then the key blocks'.
+        Parallel.forRange(B * H * nqb, 1, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int bh = p / nqb, i0 = (p % nqb) * QB;
+                queryBlockBackward(band.chunk(), T, H, D, scale, bh / H, bh % H, i0, Math.min(T, i0 + QB),
+                        q, k, v, out, lse, dout, dq, dk, dv, delta);
+            }
+        });
         // pass 1: dk, dv, split over (b, h, key block); every task owns its key rows
         Parallel.forRange(B * H * nkb, 1, (from, to) -> {
             Tile w = TILE.get().fit(D);
             for (int p = from; p < to; p++) {
                 int bh = p / nkb;
                 keyBlockBackward(false, T, H, D, band, scale, bh / H, bh % H, zigzag(p % nkb, nkb),
-                        q, k, v, out, lse, dout, dq, dk, dv, w);
+                        q, k, v, out, lse, delta, dout, dq, dk, dv, w);
             }
         });
-        // pass 2: dq, split over (b, h, query block), recomputing the scores; every task owns its query rows,
-        // including their own-state key and value rows in chunk attention
-        int nqb = Math.ceilDiv(T, QB);
+        // pass 2: dq, split over (b, h, query block), recomputing the scores; every task owns its query rows
         Parallel.forRange(B * H * nqb, 1, (from, to) -> {
             Tile w = TILE.get().fit(D);
-            Scratch sc = SCRATCH.get().fit(D);
             for (int p = from; p < to; p++) {
                 int bh = p / nqb, i0 = zigzag(p % nqb, nqb) * QB, i1 = Math.min(T, i0 + QB);
                 int b = bh / H, h = bh % H, hd = h * D;
@@ -348,16 +384,15 @@ public final class VectorAttention implements Attention {
                     int f0 = kb * KB, f1 = Math.min(band.keys(T), f0 + KB);
                     if (f0 >= f1 || !meets(band, i0, i1, f0, f1)) continue;
                     packKeys(k, v, b, T, hd, D, band, f0, f1, w);
-                    pairBackward(false, true, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, out, lse, dout, dq, w);
+                    pairBackward(false, true, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, lse, delta, dout, dq, w);
                 }
-                if (band.chunk()) ownBackward(T, H, D, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, dk, dv, sc);
             }
         });
     }
 
     /** Key block kb of head (b, h) against every query block that sees it: dk, dv of the block, and dq when withDq. */
     private static void keyBlockBackward(boolean withDq, int T, int H, int D, Band band, float scale, int b, int h, int kb,
-                                         Strided q, Strided k, Strided v, Strided out, float[] lse,
+                                         Strided q, Strided k, Strided v, Strided out, float[] lse, float[] delta,
                                          Strided dout, Strided dq, Strided dk, Strided dv, Tile w) {
         int f0 = kb * KB, f1 = Math.min(band.keys(T), f0 + KB), hd = h * D;
         packKeys(k, v, b, T, hd, D, band, f0, f1, w);
@@ -366,7 +401,11 @@ public final class VectorAttention implements Attention {
         for (int qb = band.firstQuery(f0) / QB, qbEnd = Math.ceilDiv(band.endQuery(f1 - 1, T), QB); qb < qbEnd; qb++) {
             int i0 = qb * QB, i1 = Math.min(T, i0 + QB);
             if (!meets(band, i0, i1, f0, f1)) continue;
-            pairBackward(true, withDq, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, out, lse, dout, dq, w);
+            if (withDq && !w.met[qb]) { // one pass: this query block's first pair
+                w.met[qb] = true;
+                queryBlockBackward(band.chunk(), T, H, D, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, dk, dv, delta);
+            }
+            pairBackward(true, withDq, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, lse, delta, dout, dq, w);
         }
         unpackAdd(w.dk, dk, b, T, hd, D, band, f0, f1);
         unpackAdd(w.dv, dv, b, T, hd, D, band, f0, f1);
@@ -398,7 +437,7 @@ public final class VectorAttention implements Attention {
      */
     private static void pairBackward(boolean withKv, boolean withDq, int T, int H, int D, Band band, float scale,
                                      int b, int h, int i0, int i1, int f0, int f1,
-                                     Strided q, Strided out, float[] lse, Strided dout, Strided dq, Tile w) {
+                                     Strided q, float[] lse, float[] delta, Strided dout, Strided dq, Tile w) {
         int nq = i1 - i0, n = f1 - f0, hd = h * D, r0 = b * T + i0;
         float[] p = w.s, ds = w.ds;
         int qi = q.row(r0) + hd, doi = dout.row(r0) + hd;
@@ -411,17 +450,14 @@ public final class VectorAttention implements Attention {
         Tiles.mul(nq, cHi - cLo, D, q.data(), qi, q.stride(), 1, w.kt, cLo, KBP, p, cLo, KBP, false);
         Tiles.mul(nq, cHi - cLo, D, dout.data(), doi, dout.stride(), 1, w.vt, cLo, KBP, ds, cLo, KBP, false);
         for (int r = 0; r < nq; r++) {
-            int i = i0 + r, row = r0 + r;
-            float lseI = lse[(b * H + h) * T + i];
-            // delta_i = dout_i . out_i = sum_j p_ij dP_ij (FlashAttention-2's D_i), recomputed per pair: D flops
-            // against the pair's 10 * KB * D
-            float delta = dot(dout.data(), dout.row(row) + hd, out.data(), out.row(row) + hd, D);
+            int i = i0 + r;
+            float lseI = lse[(b * H + h) * T + i], deltaI = delta[(b * H + h) * T + i];
             for (int a = cLo; a < cHi; a += F.length()) {
                 int x = r * KBP + a;
                 // "p_ij = exp(scale * q_i . k_j - lse_i)"; dS_ij = p_ij (dP_ij - delta_i), times scale for the scale in s
                 FloatVector pv = Lanes.exp(FloatVector.fromArray(F, p, x).mul(scale).sub(lseI));
                 pv.intoArray(p, x);
-                pv.mul(FloatVector.fromArray(F, ds, x).sub(delta)).mul(scale).intoArray(ds, x);
+                pv.mul(FloatVector.fromArray(F, ds, x).sub(deltaI)).mul(scale).intoArray(ds, x);
             }
             // zero outside the query's band and past the block's n keys
             int rLo = (int) Math.max(aLo, Math.min(aHi, (long) band.lo(i) - f0));
@@ -444,43 +480,62 @@ public final class VectorAttention implements Attention {
         if (withDq) Tiles.mul(nq, D, na, ds, aLo, KBP, 1, w.k, aLo * D, D, dq.data(), dq.row(r0) + hd, dq.stride(), true);
     }
 
-    /** Chunk attention's own-state term of queries [i0, i1): dq_i, dk_i, dv_i at the query's own row. */
-    private static void ownBackward(int T, int H, int D, float scale, int b, int h, int i0, int i1,
-                                    Strided q, Strided k, Strided v, Strided out, float[] lse,
-                                    Strided dout, Strided dq, Strided dk, Strided dv, Scratch sc) {
-        int hd = h * D;
+    /** {@link #queryBackward} for queries [i0, i1) of head (b, h). */
+    private static void queryBlockBackward(boolean own, int T, int H, int D, float scale, int b, int h, int i0, int i1,
+                                           Strided q, Strided k, Strided v, Strided out, float[] lse,
+                                           Strided dout, Strided dq, Strided dk, Strided dv, float[] delta) {
         for (int i = i0; i < i1; i++) {
-            int r = b * T + i;
-            rowBackward(true, true, D, scale, q.data(), q.row(r) + hd, dout.data(), dout.row(r) + hd,
-                    lse[(b * H + h) * T + i], dot(dout.data(), dout.row(r) + hd, out.data(), out.row(r) + hd, D),
-                    k.data(), k.row(r) + hd, 0, v.data(), v.row(r) + hd, 0,
-                    dk.data(), dk.row(r) + hd, 0, dv.data(), dv.row(r) + hd, 0, 1, dq.data(), dq.row(r) + hd, sc.s, sc.ds);
+            queryBackward(own, D, scale, b * T + i, h * D, (b * H + h) * T + i, q, k, v, out, lse, dout, dq, dk, dv, delta);
         }
     }
 
     /**
-     * One query row against n keys (k, v, dk, dv rows at index + a*inc): the FlashAttention-2 backward of
-     * p_a = exp(scale * q . k_a - lse), out = sum_a p_a v_a.
+     * Query row `row`, head columns hd..: delta[di] = dout . out, and with own (chunk attention) the backward of its
+     * own-state key: "s = scale * q . k, p = exp(s - lse)" and "out += p v" (k, v at the query's own row) into the
+     * row's dq, dk, dv. One pass over the D columns for the three dot products (each summed as {@link #dot} does)
+     * and one for the three updates.
      */
-    private static void rowBackward(boolean withKv, boolean withDq, int D, float scale,
-                                    float[] q, int qi, float[] dout, int doi, float lse, float delta,
-                                    float[] k, int ki, int kInc, float[] v, int vi, int vInc,
-                                    float[] dk, int dki, int dkInc, float[] dv, int dvi, int dvInc, int n,
-                                    float[] dq, int dqi, float[] s, float[] ds) {
-        // "s_a = scale * q . k_a", "p_a = exp(s_a - lse)"
-        dots(q, qi, k, ki, kInc, n, D, scale, s);
-        expShifted(s, n, lse);
-        // "o += sum_a p_a v_a": dP_a = dout . v_a
-        dots(dout, doi, v, vi, vInc, n, D, 1f, ds);
-        // softmax: dS_a = p_a (dP_a - delta), times scale for "s_a = scale * q . k_a"
-        for (int a = 0; a < n; a++) ds[a] = scale * s[a] * (ds[a] - delta);
-        if (withKv) {
-            for (int a = 0; a < n; a++) {
-                axpy(s[a], dout, doi, dv, dvi + a * dvInc, D); // dv_a += p_a dout
-                axpy(ds[a], q, qi, dk, dki + a * dkInc, D);    // dk_a += scale dS_a q
-            }
+    private static void queryBackward(boolean own, int D, float scale, int row, int hd, int di,
+                                      Strided q, Strided k, Strided v, Strided out, float[] lse,
+                                      Strided dout, Strided dq, Strided dk, Strided dv, float[] delta) {
+        float[] qa = q.data(), ka = k.data(), va = v.data(), oa = out.data(), doa = dout.data();
+        int qi = q.row(row) + hd, ki = k.row(row) + hd, vi = v.row(row) + hd, oi = out.row(row) + hd, doi = dout.row(row) + hd;
+        if (!own) {
+            delta[di] = dot(doa, doi, oa, oi, D);
+            return;
         }
-        if (withDq) addRows(ds, n, k, ki, kInc, dq, dqi, D);   // dq += sum_a scale dS_a k_a
+        FloatVector accDelta = FloatVector.zero(F), accS = accDelta, accP = accDelta;
+        int d = 0, bound = F.loopBound(D);
+        for (; d < bound; d += F.length()) {
+            FloatVector dov = FloatVector.fromArray(F, doa, doi + d);
+            accDelta = dov.fma(FloatVector.fromArray(F, oa, oi + d), accDelta);
+            accS = FloatVector.fromArray(F, qa, qi + d).fma(FloatVector.fromArray(F, ka, ki + d), accS);
+            accP = dov.fma(FloatVector.fromArray(F, va, vi + d), accP);
+        }
+        float dl = Lanes.sum(accDelta), s = Lanes.sum(accS), dp = Lanes.sum(accP);
+        for (int t = d; t < D; t++) {
+            dl += doa[doi + t] * oa[oi + t];
+            s += qa[qi + t] * ka[ki + t];
+            dp += doa[doi + t] * va[vi + t];
+        }
+        delta[di] = dl;
+        float p = Lanes.exp(scale * s - lse[di]);
+        // dS = p (dP - delta), times scale for "s = scale * q . k"
+        float ds = scale * p * (dp - dl);
+        float[] dqa = dq.data(), dka = dk.data(), dva = dv.data();
+        int dqi = dq.row(row) + hd, dki = dk.row(row) + hd, dvi = dv.row(row) + hd;
+        FloatVector pv = FloatVector.broadcast(F, p), dsv = FloatVector.broadcast(F, ds);
+        for (d = 0; d < bound; d += F.length()) {
+            // dv += p dout, dk += dS q, dq += dS k
+            FloatVector.fromArray(F, doa, doi + d).fma(pv, FloatVector.fromArray(F, dva, dvi + d)).intoArray(dva, dvi + d);
+            FloatVector.fromArray(F, qa, qi + d).fma(dsv, FloatVector.fromArray(F, dka, dki + d)).intoArray(dka, dki + d);
+            FloatVector.fromArray(F, ka, ki + d).fma(dsv, FloatVector.fromArray(F, dqa, dqi + d)).intoArray(dqa, dqi + d);
+        }
+        for (; d < D; d++) {
+            dva[dvi + d] += p * doa[doi + d];
+            dka[dki + d] += ds * qa[qi + d];
+            dqa[dqi + d] += ds * ka[ki + d];
+        }
     }
 
     /**

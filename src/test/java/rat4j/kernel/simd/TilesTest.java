@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The register-blocked tile product against its definition, bit for bit: every element is the same fma chain
- * whichever kernel variant (4x4, 1x4, 4x1, 1x1 vectors, scalar tail) computes it.
+ * whichever kernel variant (4x4, 1x4, 4x3, 4x2, 4x1, 1x1 vectors, scalar tail) computes it.
  */
 class TilesTest {
     private static final int V = FloatVector.SPECIES_PREFERRED.length();
@@ -17,9 +17,9 @@ class TilesTest {
     @Test
     void matchesDefinitionBitForBit() {
         Random rnd = new Random(5);
-        // m across the 4-row groups, n across 4-vector groups, single vectors and the scalar tail, k = 0 and odd
+        // m across the 4-row groups, n across 4-vector groups, 1-3 vector tails and the scalar tail, k = 0 and odd
         int[] ms = {1, 3, 4, 5, 9};
-        int[] ns = {1, V - 1, V, V + 3, 4 * V, 5 * V + 1, 8 * V};
+        int[] ns = {1, V - 1, V, V + 3, 2 * V + 1, 3 * V, 4 * V, 5 * V + 1, 6 * V, 7 * V + 5, 8 * V};
         int[] ks = {0, 1, 7, 64};
         int variants = 0;
         for (int m : ms) {
