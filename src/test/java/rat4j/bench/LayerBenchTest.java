@@ -89,6 +89,32 @@ class LayerBenchTest {
         assertFalse(Kernels.gemm() instanceof Breakdown.TimedGemm);
     }
 
+    @Test void callsOverlappingOnSeveralThreadsCountOnce() throws Exception {
+        Breakdown.Busy busy = new Breakdown.Busy();
+        java.util.concurrent.CountDownLatch bothIn = new java.util.concurrent.CountDownLatch(2);
+        Runnable call = () -> {
+            busy.enter();
+            try {
+                bothIn.countDown();
+                bothIn.await();
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                busy.exit();
+            }
+        };
+        long t0 = System.nanoTime();
+        Thread a = new Thread(call), b = new Thread(call);
+        a.start();
+        b.start();
+        a.join();
+        b.join();
+        long wall = System.nanoTime() - t0;
+        // Two 50 ms calls side by side: the busy time lies within the wall time, not near 100 ms as a sum would.
+        assertTrue(busy.nanos() >= 50_000_000L && busy.nanos() <= wall, busy.nanos() + " ns busy in " + wall + " ns");
+    }
+
     @Test void withMachineRejudgesEveryRow() {
         LayerBench.Options o = new LayerBench.Options(16, 2, 16, 16, List.of(8), List.of(BenchLayer.attention()), List.of(Phase.PREFILL),
                 new Sampler(0, 1, 1, 1e-3), false, 5, Machine.Probe.QUICK);
