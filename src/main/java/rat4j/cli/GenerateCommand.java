@@ -7,6 +7,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import rat4j.generate.Generator;
 import rat4j.generate.Sampling;
+import rat4j.kernel.Kernels;
 import rat4j.model.LanguageModel;
 import rat4j.model.WeightFormat;
 import rat4j.model.io.ModelDirectory;
@@ -88,6 +89,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), model + " holds no tokenizer; give --tokenizer byte or --tokenizer FILE (a SentencePiece tokenizer.model)");
         }
         Tokenizer tok = Tokenizers.open(tokenizerSpec);
+        Kernels.chooseAll(); // their start-up lines on stderr would otherwise land inside the streamed text
         List<String> texts = prompts.isEmpty() ? List.of(TokenizeCommand.readUtf8(System.in)) : prompts;
         ModelDirectory.Model m = ModelDirectory.load(model);
         Generator generator = new Generator(new LanguageModel(m.config(), m.parameters(), format), tok);

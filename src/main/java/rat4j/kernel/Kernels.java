@@ -113,4 +113,13 @@ public final class Kernels {
     public static void useGemv(Gemv g) {
         gemv = g;
     }
+
+    /** Chooses every backend now, so that their start-up lines come before a command's own output (streamed text). */
+    public static void chooseAll() {
+        gemm();
+        attention();
+        elementwise();
+        gemv();
+        bf16Gemm();
+    }
 }
