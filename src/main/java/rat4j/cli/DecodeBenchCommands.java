@@ -96,7 +96,7 @@ final class DecodeBenchCommands {
             out.println(bw.summary());
             out.flush();
             DecodeBench.Result r = DecodeBench.run(lm, batch, context, tokens, seed);
-            out.println(r.summary(bw.best()));
+            out.println(r.summary(bw));
             out.flush();
             return 0;
         }

@@ -30,12 +30,15 @@ public final class DecodeBench {
         /** Tokens/s if a step took exactly its bytes over the bandwidth (bytes/s). */
         public double boundTokensPerSecond(double bandwidth) { return batch * bandwidth / bytesPerStep(); }
 
-        public String summary(double bandwidth) {
-            double bound = boundTokensPerSecond(bandwidth);
+        /** The line the decode bench prints: tokens/s beside the bound at STREAM's bandwidth and at reads alone. */
+        public String summary(MemoryBandwidth.Result bw) {
+            double bound = boundTokensPerSecond(bw.best()), readBound = boundTokensPerSecond(bw.read());
             return String.format("decode %.1f tokens/s (batch %d x %.2f) at context %d; per step %s (weights %s + cache %s);"
-                            + " bound %.1f tokens/s at %.1f GB/s: %.0f%% of it; cache %s per sequence at %d tokens, %s held; prefill of %d tokens %.1f s",
+                            + " bound %.1f tokens/s at %.1f GB/s: %.0f%% of it (%.0f%% of %.1f tokens/s at the %.1f GB/s of reads alone);"
+                            + " cache %s per sequence at %d tokens, %s held; prefill of %d tokens %.1f s",
                     tokensPerSecond(), batch, tokensPerSecond() / batch, context, Bytes.format(bytesPerStep()), Bytes.format(weightBytes),
-                    Bytes.format(cacheBytesPerStep), bound, bandwidth / 1e9, 100 * tokensPerSecond() / bound,
+                    Bytes.format(cacheBytesPerStep), bound, bw.best() / 1e9, 100 * tokensPerSecond() / bound,
+                    100 * tokensPerSecond() / readBound, readBound, bw.read() / 1e9,
                     Bytes.format(cacheBytesPerSeq), context, Bytes.format(cacheBytesHeld), context, prefillNanos / 1e9);
         }
     }

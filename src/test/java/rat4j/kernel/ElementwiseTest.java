@@ -13,6 +13,18 @@ class ElementwiseTest {
     final Elementwise fast = new VectorElementwise(), naive = new NaiveElementwise();
 
     @Test
+    void maxFindsTheLargestAtEveryPosition() { // every lane of the four chains, the single-vector loop and the tail
+        for (int n = 1; n <= 150; n++) {
+            for (int p = 0; p < n; p++) {
+                float[] x = new float[n + 2];
+                java.util.Arrays.fill(x, -1f);
+                x[1 + p] = 7f;
+                assertEquals(7f, fast.max(x, 1, n), "n=" + n + ", largest at " + p);
+            }
+        }
+    }
+
+    @Test
     void maxAndExpShiftedMatchTheReference() {
         SplittableRandom rng = new SplittableRandom(3);
         int variants = 0;

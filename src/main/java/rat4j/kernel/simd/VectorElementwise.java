@@ -21,10 +21,18 @@ public final class VectorElementwise implements Elementwise {
     @Override public String name() { return "java-vector(" + F.vectorBitSize() + "-bit)"; }
 
     @Override public float max(float[] x, int off, int n) {
-        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int i = 0, bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) m = m.max(FloatVector.fromArray(F, x, off + i));
-        float r = m.reduceLanes(VectorOperators.MAX); // max is exact in any order
+        // Four independent chains keep several loads in flight (a row of logits, or memory, streams at full speed);
+        // max is exact in any order, so the result does not depend on the split.
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        int i = 0, len = F.length(), bound4 = n - n % (4 * len), bound = F.loopBound(n);
+        for (; i < bound4; i += 4 * len) {
+            m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+            m1 = m1.max(FloatVector.fromArray(F, x, off + i + len));
+            m2 = m2.max(FloatVector.fromArray(F, x, off + i + 2 * len));
+            m3 = m3.max(FloatVector.fromArray(F, x, off + i + 3 * len));
+        }
+        for (; i < bound; i += len) m0 = m0.max(FloatVector.fromArray(F, x, off + i));
+        float r = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) r = Math.max(r, x[off + i]);
         return r;
     }
