@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import rat4j.kernel.Compute;
 import rat4j.model.ModelConfig;
 import rat4j.train.ModelChoice;
 import rat4j.train.Progress;
@@ -101,11 +102,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--compute", paramLabel = "fp32|bf16", description = ComputeOption.DESCRIPTION)
     String compute;
 
-    /** The options a resumed run takes (everything else comes from its run.json); the compute mode is not saved. */
-    private static final Set<String> RESUME_OPTIONS = Set.of("--out", "--resume", "--compute");
+    /** The options a resumed run takes (everything else, the compute mode included, comes from its run.json). */
+    private static final Set<String> RESUME_OPTIONS = Set.of("--out", "--resume");
 
     @Override public Integer call() throws IOException {
-        ComputeOption.apply(compute, spec);
         Progress progress = Progress.stderr(spec.commandLine().getErr());
         Trainer.Result r;
         try (Trainer t = resume ? resumeTrainer(progress) : Trainer.start(config(), progress)) {
@@ -130,6 +130,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainConfig config() throws IOException {
+        Compute mode = ComputeOption.apply(compute, spec);
         if ((data == null) == (sft == null)) throw new ParameterException(spec.commandLine(), "give exactly one of --data and --sft");
         if ((modelConfig == null) == (initFrom == null)) throw new ParameterException(spec.commandLine(), "give exactly one of --model-config and --init-from");
         ModelConfig model = initFrom != null ? ModelChoice.ofModelDirectory(initFrom)
@@ -138,7 +139,7 @@ final class TrainCommand implements Callable<Integer> {
         Recipe d = base.recipe();
         Recipe recipe = new Recipe(or(lr, d.lr()), or(beta1, d.beta1()), or(beta2, d.beta2()), or(eps, d.eps()), or(weightDecay, d.weightDecay()),
                 or(warmupFraction, d.warmupFraction()), or(etaMin, d.etaMin()), or(clip, d.clipNorm()));
-        return base.withBatch(seqLen, batchSize, gradAccum).withLength(epochs, maxSteps)
+        return base.withCompute(mode).withBatch(seqLen, batchSize, gradAccum).withLength(epochs, maxSteps)
                 .withSampling(sampling == null ? base.sampling() : Sampling.fromRefName(sampling)).withSeed(seed).withRecipe(recipe)
                 .withEvaluation(evalEvery, valTokens).withCheckpoints(checkpointEvery, keepCheckpoints, keepBest).withValFraction(valFraction);
     }

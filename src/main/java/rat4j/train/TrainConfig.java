@@ -2,6 +2,7 @@ package rat4j.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import rat4j.kernel.Compute;
 import rat4j.model.ModelConfig;
 import rat4j.model.io.ConfigJson;
 
@@ -27,11 +28,12 @@ import java.util.List;
  * @param keepCheckpoints how many of the latest checkpoints to keep (at least 1)
  * @param keepBest        also keep the model with the lowest validation loss in RUN/best
  * @param valFraction     SFT only: the share of pairs held out for validation
+ * @param compute         the GEMM precision of the run (fp32, or bf16 autocast), kept so that --resume keeps it
  */
 public record TrainConfig(Path dataDir, Path sftFile, String tokenizer, ModelConfig model, Path initFrom, Path runDir,
                           int seqLen, int microBatch, int gradAccum, int epochs, long maxSteps, Sampling sampling, long seed,
                           Recipe recipe, long evalEvery, long valTokens, long checkpointEvery, int keepCheckpoints, boolean keepBest,
-                          double valFraction) {
+                          double valFraction, Compute compute) {
 
     /** How training windows are drawn (src/data/lm_dataloader.py): in file order, or at random offsets. */
     public enum Sampling {
@@ -103,6 +105,7 @@ public record TrainConfig(Path dataDir, Path sftFile, String tokenizer, ModelCon
         if (checkpointEvery < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0 (0 = every tenth of the run), got " + checkpointEvery);
         if (keepCheckpoints < 1) throw new IllegalArgumentException("must keep at least 1 checkpoint, got " + keepCheckpoints);
         if (!(valFraction >= 0 && valFraction < 1)) throw new IllegalArgumentException("val fraction must be in [0, 1), got " + valFraction);
+        if (compute == null) throw new IllegalArgumentException("no compute mode");
         dataDir = abs(dataDir);
         sftFile = abs(sftFile);
         initFrom = abs(initFrom);
@@ -121,35 +124,37 @@ public record TrainConfig(Path dataDir, Path sftFile, String tokenizer, ModelCon
     public static TrainConfig pretrain(Path dataDir, ModelConfig model, Path initFrom, Path runDir) {
         return new TrainConfig(dataDir, null, null, model, initFrom, runDir, DEFAULT_SEQ_LEN, DEFAULT_MICRO_BATCH, 1, 1, 0,
                 Sampling.ORDERED, DEFAULT_SEED, Recipe.PRETRAIN, DEFAULT_EVAL_EVERY, DEFAULT_VAL_TOKENS, 0, DEFAULT_KEEP_CHECKPOINTS, false,
-                DataPreparation.DEFAULT_VAL_FRACTION);
+                DataPreparation.DEFAULT_VAL_FRACTION, Compute.FP32);
     }
 
     /** Fine-tuning on prompt/response pairs with the reference's SFT recipe. */
     public static TrainConfig sft(Path sftFile, String tokenizer, ModelConfig model, Path initFrom, Path runDir) {
         return new TrainConfig(null, sftFile, tokenizer, model, initFrom, runDir, DEFAULT_SEQ_LEN, DEFAULT_MICRO_BATCH, 1, 1, 0,
                 Sampling.RANDOM, DEFAULT_SEED, Recipe.SFT, DEFAULT_EVAL_EVERY, DEFAULT_VAL_TOKENS, 0, DEFAULT_KEEP_CHECKPOINTS, false,
-                DataPreparation.DEFAULT_VAL_FRACTION);
+                DataPreparation.DEFAULT_VAL_FRACTION, Compute.FP32);
     }
 
     public boolean isSft() { return sftFile != null; }
 
-    public TrainConfig withRunDir(Path v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, v, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction); }
+    public TrainConfig withRunDir(Path v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, v, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, compute); }
 
-    public TrainConfig withBatch(int seqLen, int microBatch, int gradAccum) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction); }
+    public TrainConfig withBatch(int seqLen, int microBatch, int gradAccum) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, compute); }
 
-    public TrainConfig withLength(int epochs, long maxSteps) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction); }
+    public TrainConfig withLength(int epochs, long maxSteps) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, compute); }
 
-    public TrainConfig withSampling(Sampling v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, v, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction); }
+    public TrainConfig withSampling(Sampling v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, v, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, compute); }
 
-    public TrainConfig withSeed(long v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, v, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction); }
+    public TrainConfig withSeed(long v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, v, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, compute); }
 
-    public TrainConfig withRecipe(Recipe v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, v, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction); }
+    public TrainConfig withRecipe(Recipe v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, v, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, compute); }
 
-    public TrainConfig withEvaluation(long evalEvery, long valTokens) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction); }
+    public TrainConfig withEvaluation(long evalEvery, long valTokens) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, compute); }
 
-    public TrainConfig withCheckpoints(long every, int keep, boolean best) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, every, keep, best, valFraction); }
+    public TrainConfig withCheckpoints(long every, int keep, boolean best) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, every, keep, best, valFraction, compute); }
 
-    public TrainConfig withValFraction(double v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, v); }
+    public TrainConfig withCompute(Compute v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, valFraction, v); }
+
+    public TrainConfig withValFraction(double v) { return new TrainConfig(dataDir, sftFile, tokenizer, model, initFrom, runDir, seqLen, microBatch, gradAccum, epochs, maxSteps, sampling, seed, recipe, evalEvery, valTokens, checkpointEvery, keepCheckpoints, keepBest, v, compute); }
 
     private static final List<String> KEYS = List.of("format_version", "data", "sft", "tokenizer", "model", "init_from", "run_dir", "seq_len",
             "micro_batch", "grad_accum", "epochs", "max_steps", "sampling", "seed", "recipe", "eval_every", "val_tokens", "checkpoint_every",
@@ -188,6 +193,7 @@ public record TrainConfig(Path dataDir, Path sftFile, String tokenizer, ModelCon
         n.put("keep_checkpoints", keepCheckpoints);
         n.put("keep_best", keepBest);
         n.put("val_fraction", valFraction);
+        n.put("compute", compute.label());
         return n;
     }
 
@@ -197,7 +203,10 @@ public record TrainConfig(Path dataDir, Path sftFile, String tokenizer, ModelCon
 
     public static TrainConfig fromJson(String json) {
         JsonNode n = Json.parseObject(json);
-        Json.requireExactly(n, KEYS);
+        // "compute" came with the bf16 mode: a run.json without it is an fp32 run
+        boolean hasCompute = n.has("compute");
+        Json.requireExactly(n, hasCompute ? java.util.stream.Stream.concat(KEYS.stream(), java.util.stream.Stream.of("compute")).toList() : KEYS);
+        Compute compute = hasCompute ? Compute.parse(Json.text(n, "compute"), "compute") : Compute.FP32;
         int v = Json.intValue(n, "format_version");
         if (v != FORMAT_VERSION) throw new IllegalArgumentException("format_version " + v + " is not one this rat4j reads (" + FORMAT_VERSION + ")");
         JsonNode r = Json.field(n, "recipe");
@@ -215,7 +224,7 @@ public record TrainConfig(Path dataDir, Path sftFile, String tokenizer, ModelCon
                 Json.intValue(n, "seq_len"), Json.intValue(n, "micro_batch"), Json.intValue(n, "grad_accum"), Json.intValue(n, "epochs"),
                 Json.longValue(n, "max_steps"), Sampling.fromRefName(Json.text(n, "sampling")), Json.longValue(n, "seed"), recipe,
                 Json.longValue(n, "eval_every"), Json.longValue(n, "val_tokens"), Json.longValue(n, "checkpoint_every"),
-                Json.intValue(n, "keep_checkpoints"), Json.bool(n, "keep_best"), Json.number(n, "val_fraction"));
+                Json.intValue(n, "keep_checkpoints"), Json.bool(n, "keep_best"), Json.number(n, "val_fraction"), compute);
     }
 
     private static String str(Path p) {

@@ -3,6 +3,7 @@ package rat4j.train;
 import rat4j.tokenizer.ByteTokenizer;
 import rat4j.tokenizer.Tokenizer;
 import rat4j.tokenizer.Tokenizers;
+import rat4j.kernel.Kernels;
 import rat4j.kernel.Parallel;
 import rat4j.model.Initializer;
 import rat4j.model.LanguageModel;
@@ -79,6 +80,7 @@ public final class Trainer implements AutoCloseable {
     private record Data(BatchSource train, Rows val, long stepsPerEpoch, String description, String tokenizer, Runnable closer) {}
 
     private Trainer(TrainConfig config, Progress progress, float[] params, float[] m, float[] v, Checkpoint from) throws IOException {
+        if (Kernels.compute() != config.compute()) Kernels.useCompute(config.compute()); // the run's GEMM precision, also on --resume
         this.config = config;
         this.progress = progress;
         this.data = openData(config);

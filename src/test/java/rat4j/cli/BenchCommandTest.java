@@ -63,7 +63,7 @@ class BenchCommandTest {
         Result r = run("bench", "layer", "--quick", "--compute", "fp32,fp16");
         assertEquals(2, r.rc());
         assertEquals("rat4j: error: --compute: unknown compute mode 'fp16' (known: fp32, bf16) (see 'rat4j bench layer --help')", r.err().strip());
-        r = run("train", "--out", dir.resolve("run").toString(), "--resume", "--compute", "int8");
+        r = run("train", "--data", dir.resolve("data").toString(), "--model-config", "rat-tiny", "--out", dir.resolve("run").toString(), "--compute", "int8");
         assertEquals(2, r.rc());
         assertEquals("rat4j: error: unknown compute mode 'int8' (known: fp32, bf16), from --compute (see 'rat4j train --help')", r.err().strip());
 

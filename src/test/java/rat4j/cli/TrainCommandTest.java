@@ -2,6 +2,8 @@ package rat4j.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import rat4j.kernel.Compute;
+import rat4j.kernel.Kernels;
 import rat4j.model.io.ConfigJson;
 import rat4j.model.io.ModelDirectory;
 import rat4j.model.io.Safetensors;
@@ -79,6 +81,27 @@ class TrainCommandTest {
         Result again = run("train", "--out", run.toString(), "--resume");
         assertEquals(0, again.rc(), again.err());
         assertTrue(again.out().startsWith("rat4j: trained to step 4 of 4"), again.out());
+    }
+
+    /** The compute mode is part of the run: run.json keeps it and --resume goes on in it (and takes no other). */
+    @Test void aBf16RunResumesInBf16() throws IOException {
+        Result p = run("prepare", "--input", text().toString(), "--out", dir.resolve("data").toString(), "--val-fraction", "0.1");
+        assertEquals(0, p.rc(), p.err());
+        Path run = dir.resolve("run");
+        try {
+            Result t = run("train", "--data", dir.resolve("data").toString(), "--model-config", "rat-tiny", "--out", run.toString(),
+                    "--seq-len", "16", "--batch-size", "2", "--max-steps", "2", "--val-tokens", "32", "--compute", "bf16");
+            assertEquals(0, t.rc(), t.err());
+            assertTrue(Files.readString(run.resolve("run.json")).contains("\"compute\" : \"bf16\""), "run.json records the mode");
+
+            Kernels.useCompute(Compute.FP32); // a fresh process: the default mode
+            assertTrue(run("train", "--out", run.toString(), "--resume", "--compute", "fp32").error(2).contains("drop --compute"));
+            Result again = run("train", "--out", run.toString(), "--resume");
+            assertEquals(0, again.rc(), again.err());
+            assertEquals(Compute.BF16, Kernels.compute(), "the resumed run trains in its own mode");
+        } finally {
+            Kernels.useCompute(Compute.FP32); // the process-wide default for the other tests
+        }
     }
 
     /** prepare copies the SentencePiece file beside the tokens, train stores it in the model, generate finds it there. */
