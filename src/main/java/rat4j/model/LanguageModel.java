@@ -126,10 +126,8 @@ public final class LanguageModel {
     public double forwardBackward(int[] tokens, int[] labels, int batch, int seqLen, float[] grads) {
         if (grads.length != parameters.length) throw new IllegalArgumentException("gradient storage of " + grads.length + " floats, need " + parameters.length);
         int n = Sizes.product(batch, seqLen), c = config.dModel(), v = config.vocabSize();
-        if (tokens.length != n) throw new IllegalArgumentException("tokens hold " + tokens.length + " ids, expected B*T = " + n);
-        checkTokens(tokens);
         checkLabels(labels, batch, seqLen);
-        trunk(tokens, batch, seqLen);
+        checkedTrunk(tokens, batch, seqLen);
         if (gradA == null || gradA.length != n * c) {
             gradA = new float[n * c];
             gradB = new float[n * c];
@@ -161,12 +159,18 @@ public final class LanguageModel {
     /** Runs the forward pass, saving activations; returns logits (B, T, V) in a fresh array. */
     private float[] forward(int[] tokens, int batch, int seqLen) {
         int n = Sizes.product(batch, seqLen), c = config.dModel(), v = config.vocabSize();
-        if (tokens.length != n) throw new IllegalArgumentException("tokens hold " + tokens.length + " ids, expected B*T = " + n);
-        checkTokens(tokens);
-        trunk(tokens, batch, seqLen);
+        checkedTrunk(tokens, batch, seqLen);
         float[] logits = new float[Sizes.product(n, v)];
         Linear.forward(logits, hn, head.data(), head.offset(), n, c, v);
         return logits;
+    }
+
+    /** {@link #trunk} on (B, T) ids checked against B*T and the vocabulary first. */
+    private void checkedTrunk(int[] tokens, int batch, int seqLen) {
+        int n = Sizes.product(batch, seqLen);
+        if (tokens.length != n) throw new IllegalArgumentException("tokens hold " + tokens.length + " ids, expected B*T = " + n);
+        checkTokens(tokens);
+        trunk(tokens, batch, seqLen);
     }
 
     private void embed(int[] ids, float[] out, int n) {
