@@ -59,12 +59,7 @@ public final class Breakdown implements AutoCloseable {
         @Override public String name() { return inner.name(); }
 
         @Override public void gemv(int n, int rows, int cols, float[] x, int xOff, float[] w, int wOff, float[] out, int outOff) {
-            busy.enter();
-            try {
-                inner.gemv(n, rows, cols, x, xOff, w, wOff, out, outOff);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.gemv(n, rows, cols, x, xOff, w, wOff, out, outOff));
         }
     }
 
@@ -72,12 +67,7 @@ public final class Breakdown implements AutoCloseable {
         @Override public String name() { return inner.name(); }
 
         @Override public void gemm(int n, int rows, int cols, float[] x, int xOff, short[] w, int wOff, float[] out, int outOff) {
-            busy.enter();
-            try {
-                inner.gemm(n, rows, cols, x, xOff, w, wOff, out, outOff);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.gemm(n, rows, cols, x, xOff, w, wOff, out, outOff));
         }
     }
 
@@ -94,12 +84,7 @@ public final class Breakdown implements AutoCloseable {
 
         @Override public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                                     float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-            busy.enter();
-            try {
-                inner.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc));
         }
     }
 
@@ -116,54 +101,29 @@ public final class Breakdown implements AutoCloseable {
 
         @Override public void causalForward(int B, int T, int H, int D, int window, float scale,
                                             Strided q, Strided k, Strided v, Strided out, float[] lse) {
-            busy.enter();
-            try {
-                inner.causalForward(B, T, H, D, window, scale, q, k, v, out, lse);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.causalForward(B, T, H, D, window, scale, q, k, v, out, lse));
         }
 
         @Override public void causalBackward(int B, int T, int H, int D, int window, float scale,
                                              Strided q, Strided k, Strided v, Strided out, float[] lse,
                                              Strided dout, Strided dq, Strided dk, Strided dv) {
-            busy.enter();
-            try {
-                inner.causalBackward(B, T, H, D, window, scale, q, k, v, out, lse, dout, dq, dk, dv);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.causalBackward(B, T, H, D, window, scale, q, k, v, out, lse, dout, dq, dk, dv));
         }
 
         @Override public void chunkForward(int B, int T, int H, int D, int L, float scale,
                                            Strided q, Strided k, Strided v, Strided out, float[] lse) {
-            busy.enter();
-            try {
-                inner.chunkForward(B, T, H, D, L, scale, q, k, v, out, lse);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.chunkForward(B, T, H, D, L, scale, q, k, v, out, lse));
         }
 
         @Override public void chunkBackward(int B, int T, int H, int D, int L, float scale,
                                             Strided q, Strided k, Strided v, Strided out, float[] lse,
                                             Strided dout, Strided dq, Strided dk, Strided dv) {
-            busy.enter();
-            try {
-                inner.chunkBackward(B, T, H, D, L, scale, q, k, v, out, lse, dout, dq, dk, dv);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.chunkBackward(B, T, H, D, L, scale, q, k, v, out, lse, dout, dq, dk, dv));
         }
 
         @Override public void decode(int B, int H, int D, int n, int capacity, float scale, Strided q,
                                      float[] kCache, float[] vCache, int cacheOff, Strided ownK, Strided ownV, Strided out) {
-            busy.enter();
-            try {
-                inner.decode(B, H, D, n, capacity, scale, q, kCache, vCache, cacheOff, ownK, ownV, out);
-            } finally {
-                busy.exit();
-            }
+            busy.time(() -> inner.decode(B, H, D, n, capacity, scale, q, kCache, vCache, cacheOff, ownK, ownV, out));
         }
     }
 
@@ -171,6 +131,16 @@ public final class Breakdown implements AutoCloseable {
     static final class Busy {
         private int active;
         private long since, total;
+
+        /** Runs call, counting the wall time while it runs. */
+        void time(Runnable call) {
+            enter();
+            try {
+                call.run();
+            } finally {
+                exit();
+            }
+        }
 
         synchronized void enter() {
             if (active++ == 0) since = System.nanoTime();
