@@ -10,6 +10,8 @@ import rat4j.kernel.Bf16;
 import rat4j.kernel.Bf16Gemm;
 import rat4j.kernel.Parallel;
 
+import static rat4j.kernel.simd.TileAccumulators.start;
+
 /**
  * {@link Bf16Gemm} on the Vector API. A vector of bf16 weights is widened to float32 as it is loaded, by
  * sign-extending each short to an int and shifting it into the high half (exact), so W is read once, at half the
@@ -57,7 +59,7 @@ public final class VectorBf16Gemm implements Bf16Gemm {
      */
     private static void rowsOf(int n, int rows, int k, float[] x, int xOff, short[] w, int wOff, float[] out, int outOff, int j0, int j1) {
         int quadsOfX = n / 4, bound = k - k % L;
-        float[] acc = quadsOfX == 0 ? null : scratch(quadsOfX * 16 * L);
+        float[] acc = quadsOfX == 0 ? null : TileAccumulators.scratch(quadsOfX * 16 * L);
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             int wi = wOff + j * k;
@@ -77,23 +79,6 @@ public final class VectorBf16Gemm implements Bf16Gemm {
         for (; j < j1; j++) {
             for (int i = 0; i < n; i++) out[outOff + i * rows + j] = dot(k, x, xOff + i * k, w, wOff + j * k);
         }
-    }
-
-    /** The accumulator {@code t} of a tile: zero at the first block, else where the previous block left it. */
-    private static FloatVector start(float[] acc, int ai, int t, int p0) {
-        return p0 == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, ai + t * L);
-    }
-
-    /** Per-thread tile accumulators, grown on first use and then reused: a step allocates nothing. */
-    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
-
-    private static float[] scratch(int size) {
-        float[] a = ACC.get();
-        if (a.length < size) {
-            a = new float[size];
-            ACC.set(a);
-        }
-        return a;
     }
 
     /**

@@ -5,6 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 import rat4j.kernel.Gemv;
 import rat4j.kernel.Parallel;
 
+import static rat4j.kernel.simd.TileAccumulators.start;
+
 /**
  * {@link Gemv} on the Vector API: out (n, rows) = x (n, cols) W^T for the few rows of a decode step.
  * Each thread takes a contiguous range of W's rows (split at multiples of four) and walks it four weight rows at a
@@ -42,7 +44,7 @@ public final class VectorGemv implements Gemv {
      */
     private static void rowsOf(int n, int rows, int k, float[] x, int xOff, float[] w, int wOff, float[] out, int outOff, int j0, int j1) {
         int quadsOfX = n / 4, bound = k - k % L;
-        float[] acc = quadsOfX == 0 ? null : scratch(quadsOfX * 16 * L);
+        float[] acc = quadsOfX == 0 ? null : TileAccumulators.scratch(quadsOfX * 16 * L);
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             int wi = wOff + j * k;
@@ -62,23 +64,6 @@ public final class VectorGemv implements Gemv {
         for (; j < j1; j++) {
             for (int i = 0; i < n; i++) out[outOff + i * rows + j] = dot(k, x, xOff + i * k, w, wOff + j * k);
         }
-    }
-
-    /** The accumulator {@code t} of a tile: zero at the first block, else where the previous block left it. */
-    private static FloatVector start(float[] acc, int ai, int t, int p0) {
-        return p0 == 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, acc, ai + t * L);
-    }
-
-    /** Per-thread tile accumulators, grown on first use and then reused: a step allocates nothing. */
-    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[0]);
-
-    private static float[] scratch(int size) {
-        float[] a = ACC.get();
-        if (a.length < size) {
-            a = new float[size];
-            ACC.set(a);
-        }
-        return a;
     }
 
     /**
