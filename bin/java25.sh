@@ -23,3 +23,10 @@ export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
 # Maven 3.8's bundled Guava calls sun.misc.Unsafe, which JDK 25 warns about on every build; allow it quietly.
 case " ${MAVEN_OPTS:-} " in *sun-misc-unsafe-memory-access*) ;; *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;; esac
+# Transparent huge pages when the kernel offers them: in virtual machines (this project's Firecracker VMs) a first
+# touch of fresh 4 KiB pages costs ~5 s per GiB, with 2 MiB pages ~0.3 s (measured: a JVM pre-touching a 4 GiB heap
+# took 19 s without, 1.2 s with). The launchers put RAT4J_THP_OPTS on the java command line.
+RAT4J_THP_OPTS=()
+if grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+  RAT4J_THP_OPTS=(-XX:+UseTransparentHugePages)
+fi
