@@ -1,5 +1,6 @@
 package rat4j.bench;
 
+import rat4j.kernel.WeightFormat;
 import rat4j.model.Initializer;
 import rat4j.model.LayerKind;
 import rat4j.model.Layers;
@@ -7,6 +8,7 @@ import rat4j.model.LayerSpec;
 import rat4j.model.ModelConfig;
 import rat4j.model.ParameterLayout;
 import rat4j.model.PositionEncoding;
+import rat4j.nn.DecodeWeights;
 import rat4j.nn.Rope;
 import rat4j.nn.SequenceMixer;
 
@@ -139,7 +141,7 @@ public record BenchLayer(LayerKind kind, int param) {
         float[] params = Initializer.initialize(config, seed);
         int d = spec(heads).headDim(c);
         Rope rope = d > 0 ? new Rope(d, config.ropeBase()) : null;
-        SequenceMixer mixer = Layers.mixer(config, 0, layout, params, null, rope);
+        SequenceMixer mixer = Layers.mixer(config, 0, layout, params, new DecodeWeights(WeightFormat.FP32), rope);
         return new Built(mixer, params, new float[params.length]);
     }
 

@@ -1,10 +1,10 @@
 package rat4j.bench;
 
 import rat4j.kernel.Attention;
-import rat4j.kernel.Bf16Gemm;
+import rat4j.kernel.DecodeGemm;
 import rat4j.kernel.Gemm;
-import rat4j.kernel.Gemv;
 import rat4j.kernel.Kernels;
+import rat4j.kernel.PanelMatrix;
 import rat4j.kernel.Strided;
 
 /**
@@ -17,19 +17,16 @@ import rat4j.kernel.Strided;
  */
 public final class Breakdown implements AutoCloseable {
     private final Gemm previousGemm;
-    private final Gemv previousGemv;
-    private final Bf16Gemm previousBf16;
+    private final DecodeGemm previousDecode;
     private final Attention previousAttention;
     private final Busy gemmTime = new Busy(), attentionTime = new Busy();
 
     private Breakdown() {
         previousGemm = Kernels.gemm();
-        previousGemv = Kernels.gemv();
-        previousBf16 = Kernels.bf16Gemm();
+        previousDecode = Kernels.decodeGemm();
         previousAttention = Kernels.attention();
         Kernels.useGemm(new TimedGemm(previousGemm, gemmTime));
-        Kernels.useGemv(new TimedGemv(previousGemv, gemmTime));
-        Kernels.useBf16Gemm(new TimedBf16Gemm(previousBf16, gemmTime));
+        Kernels.useDecodeGemm(new TimedDecodeGemm(previousDecode, gemmTime));
         Kernels.useAttention(new TimedAttention(previousAttention, attentionTime));
     }
 
@@ -50,24 +47,15 @@ public final class Breakdown implements AutoCloseable {
     /** Restores the backends that were in place at install. */
     @Override public void close() {
         Kernels.useGemm(previousGemm);
-        Kernels.useGemv(previousGemv);
-        Kernels.useBf16Gemm(previousBf16);
+        Kernels.useDecodeGemm(previousDecode);
         Kernels.useAttention(previousAttention);
     }
 
-    record TimedGemv(Gemv inner, Busy busy) implements Gemv {
+    record TimedDecodeGemm(DecodeGemm inner, Busy busy) implements DecodeGemm {
         @Override public String name() { return inner.name(); }
 
-        @Override public void gemv(int n, int rows, int cols, float[] x, int xOff, float[] w, int wOff, float[] out, int outOff) {
-            busy.time(() -> inner.gemv(n, rows, cols, x, xOff, w, wOff, out, outOff));
-        }
-    }
-
-    record TimedBf16Gemm(Bf16Gemm inner, Busy busy) implements Bf16Gemm {
-        @Override public String name() { return inner.name(); }
-
-        @Override public void gemm(int n, int rows, int cols, float[] x, int xOff, short[] w, int wOff, float[] out, int outOff) {
-            busy.time(() -> inner.gemm(n, rows, cols, x, xOff, w, wOff, out, outOff));
+        @Override public void apply(int n, float[] x, int xOff, PanelMatrix w, float[] out, int outOff) {
+            busy.time(() -> inner.apply(n, x, xOff, w, out, outOff));
         }
     }
 

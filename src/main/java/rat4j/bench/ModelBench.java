@@ -1,5 +1,6 @@
 package rat4j.bench;
 
+import rat4j.kernel.WeightFormat;
 import rat4j.model.Initializer;
 import rat4j.model.LayerKind;
 import rat4j.model.Layers;
@@ -7,8 +8,9 @@ import rat4j.model.LayerSpec;
 import rat4j.model.ModelConfig;
 import rat4j.model.ParameterLayout;
 import rat4j.model.Presets;
+import rat4j.nn.DecodeMatrix;
+import rat4j.nn.DecodeWeights;
 import rat4j.nn.Ffn;
-import rat4j.nn.Linear;
 import rat4j.nn.RmsNorm;
 import rat4j.nn.Rope;
 import rat4j.nn.SequenceMixer;
@@ -284,7 +286,8 @@ public final class ModelBench {
         private final Rope rope;
         private final SequenceMixer[] mixers;
         private final Ffn[] ffns;
-        private final Tensor embedding, finalNorm, head; // (V, C), (C), (V, C)
+        private final Tensor embedding, finalNorm; // (V, C), (C)
+        private final DecodeMatrix head;           // (V, C), as the decode path reads it
 
         Decoder(ModelConfig config, long seed) {
             this.config = config;
@@ -295,18 +298,20 @@ public final class ModelBench {
             this.rope = d > 0 ? new Rope(d, config.ropeBase()) : null;
             this.mixers = new SequenceMixer[config.numLayers()];
             this.ffns = new Ffn[config.numLayers()];
+            DecodeWeights decode = new DecodeWeights(WeightFormat.FP32);
             for (int i = 0; i < mixers.length; i++) {
-                mixers[i] = Layers.mixer(config, i, layout, params, null, rope);
-                ffns[i] = ffn(i);
+                mixers[i] = Layers.mixer(config, i, layout, params, decode, rope);
+                ffns[i] = ffn(i, decode);
             }
             embedding = layout.view(params, ParameterLayout.EMBEDDING);
             finalNorm = layout.view(params, ParameterLayout.FINAL_NORM);
-            head = config.tieEmbedding() ? embedding : layout.view(params, ParameterLayout.LM_HEAD);
+            head = decode.of(config.tieEmbedding() ? embedding : layout.view(params, ParameterLayout.LM_HEAD));
+            decode.pack();
         }
 
-        private Ffn ffn(int i) {
+        private Ffn ffn(int i, DecodeWeights decode) {
             String h = "backbone.layers." + i + ".hidden_layer.";
-            return new Ffn(layout.view(params, h + "ln.weight"), layout.view(params, h + "fc1.weight"), layout.view(params, h + "fc2.weight"));
+            return new Ffn(layout.view(params, h + "ln.weight"), layout.view(params, h + "fc1.weight"), layout.view(params, h + "fc2.weight"), decode);
         }
 
         SequenceMixer.Cache[] newCaches(int batch, int maxLen) {
@@ -328,11 +333,12 @@ public final class ModelBench {
             int p = prompt.length, pc = Sizes.product(p, config.dModel());
             float[] x = new float[pc], y = new float[pc]; // (1, P, C) the residual stream, ping-ponged
             embed(prompt, x);
+            DecodeWeights unused = new DecodeWeights(WeightFormat.FP32); // these instances only run the parallel forward
             for (int i = 0; i < mixers.length; i++) {
-                SequenceMixer m = Layers.mixer(config, i, layout, params, null, rope);
+                SequenceMixer m = Layers.mixer(config, i, layout, params, unused, rope);
                 m.forward(x, y, 1, p);
                 m.fillCache(caches[i], 0, 0, p);
-                ffn(i).forward(y, x, 1, p);
+                ffn(i, unused).forward(y, x, 1, p);
             }
         }
 
@@ -345,14 +351,15 @@ public final class ModelBench {
                 positions[b] = pos;
             }
             float[] x = new float[batch * c], y = new float[batch * c], xn = new float[batch * c]; // (B, C)
+            float[] act = new float[Sizes.product(batch, ffns.length == 0 ? 0 : ffns[0].hidden())];  // (B, F)
             embed(next, x);
             for (int i = 0; i < mixers.length; i++) {
                 mixers[i].step(x, y, caches[i], batch, slots, positions);
-                ffns[i].forward(y, x, batch, 1);
+                ffns[i].step(y, x, batch, xn, act);
             }
             RmsNorm.forward(xn, null, x, finalNorm.data(), finalNorm.offset(), batch, c);
             float[] logits = new float[Sizes.product(batch, config.vocabSize())]; // (B, V)
-            Linear.forward(logits, xn, head.data(), head.offset(), batch, c, config.vocabSize());
+            head.apply(logits, xn, batch);
             return logits;
         }
     }

@@ -16,7 +16,7 @@ import rat4j.model.LanguageModel;
 import rat4j.model.ModelConfig;
 import rat4j.model.ParameterLayout;
 import rat4j.model.Presets;
-import rat4j.model.WeightFormat;
+import rat4j.kernel.WeightFormat;
 import rat4j.model.io.ModelDirectory;
 import rat4j.tokenizer.Tokenizer;
 import rat4j.tokenizer.Tokenizers;
@@ -90,7 +90,7 @@ final class DecodeBenchCommands {
             Source.Loaded m = source.load(spec, seed);
             LanguageModel lm = new LanguageModel(m.config(), m.parameters(), format);
             out.printf("model %s: %,d parameters, %s weights; decode products %s; attention %s%n", m.name(), ParameterLayout.of(m.config()).totalSize(),
-                    format.label, format == WeightFormat.BF16 ? "bf16 " + Kernels.bf16Gemm().name() : "gemv " + Kernels.gemv().name(), Kernels.attention().name());
+                    format.label, Kernels.decodeGemm().name(), Kernels.attention().name());
             out.flush();
             MemoryBandwidth.Result bw = MemoryBandwidth.measure();
             out.println(bw.summary());

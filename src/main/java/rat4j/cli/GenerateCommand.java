@@ -9,7 +9,7 @@ import rat4j.generate.Generator;
 import rat4j.generate.Sampling;
 import rat4j.kernel.Kernels;
 import rat4j.model.LanguageModel;
-import rat4j.model.WeightFormat;
+import rat4j.kernel.WeightFormat;
 import rat4j.model.io.ModelDirectory;
 import rat4j.tokenizer.Tokenizer;
 import rat4j.tokenizer.Tokenizers;

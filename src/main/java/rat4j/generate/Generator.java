@@ -24,6 +24,7 @@ public final class Generator {
         }
         this.model = model;
         this.tokenizer = tokenizer;
+        model.prepareDecoding();
     }
 
     /**

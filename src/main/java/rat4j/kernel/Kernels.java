@@ -9,8 +9,7 @@ public final class Kernels {
     private static volatile Compute compute;
     private static volatile Attention attention;
     private static volatile Elementwise elementwise;
-    private static volatile Bf16Gemm bf16Gemm;
-    private static volatile Gemv gemv;
+    private static volatile DecodeGemm decodeGemm;
 
     private Kernels() {}
 
@@ -82,36 +81,20 @@ public final class Kernels {
         return e;
     }
 
-    /** The product with bf16 weights of the decode path, chosen on first use (RAT4J_BF16GEMM=naive forces the reference). */
-    public static Bf16Gemm bf16Gemm() {
-        Bf16Gemm g = bf16Gemm;
+    /** The decode path's matrix product on packed weights, chosen on first use (RAT4J_DECODEGEMM=naive forces the reference). */
+    public static DecodeGemm decodeGemm() {
+        DecodeGemm g = decodeGemm;
         if (g == null) {
             synchronized (Kernels.class) {
-                if (bf16Gemm == null) bf16Gemm = SimdBackends.best(Bf16Gemm.class, "bf16gemm", NaiveBf16Gemm::new, Bf16Gemm::name);
-                g = bf16Gemm;
+                if (decodeGemm == null) decodeGemm = SimdBackends.best(DecodeGemm.class, "decodegemm", NaiveDecodeGemm::new, DecodeGemm::name);
+                g = decodeGemm;
             }
         }
         return g;
     }
 
-    public static void useBf16Gemm(Bf16Gemm g) {
-        bf16Gemm = g;
-    }
-
-    /** The decode path's product with float32 weights, chosen on first use (RAT4J_GEMV=naive forces the reference). */
-    public static Gemv gemv() {
-        Gemv g = gemv;
-        if (g == null) {
-            synchronized (Kernels.class) {
-                if (gemv == null) gemv = SimdBackends.best(Gemv.class, "gemv", NaiveGemv::new, Gemv::name);
-                g = gemv;
-            }
-        }
-        return g;
-    }
-
-    public static void useGemv(Gemv g) {
-        gemv = g;
+    public static void useDecodeGemm(DecodeGemm g) {
+        decodeGemm = g;
     }
 
     /** Chooses every backend now, so that their start-up lines come before a command's own output (streamed text). */
@@ -119,7 +102,6 @@ public final class Kernels {
         gemm();
         attention();
         elementwise();
-        gemv();
-        bf16Gemm();
+        decodeGemm();
     }
 }

@@ -1,10 +1,12 @@
 package rat4j.model;
 
+import rat4j.kernel.WeightFormat;
 import rat4j.kernel.Bf16;
 import rat4j.kernel.Parallel;
 import rat4j.nn.Block;
 import rat4j.nn.CrossEntropy;
 import rat4j.nn.DecodeMatrix;
+import rat4j.nn.DecodeWeights;
 import rat4j.nn.Ffn;
 import rat4j.nn.Linear;
 import rat4j.nn.LmHeadLoss;
@@ -33,6 +35,7 @@ public final class LanguageModel {
     private final Ffn[] ffns;
     private final Tensor embedding, finalNorm, head; // (V, C), (C), (V, C)
     private final WeightFormat weightFormat;
+    private final DecodeWeights decodeWeights;       // the decode path's packed copies of the weight matrices
     private final DecodeMatrix headDecode;           // (V, C) as the decode path reads it
 
     // activations of the last forward, N = B*T rows
@@ -60,16 +63,14 @@ public final class LanguageModel {
             throw new IllegalArgumentException("parameters hold " + parameters.length + " floats, config needs " + layout.totalSize());
         }
         this.weightFormat = format;
-        short[] bf16 = null;
         if (format == WeightFormat.BF16) {
-            bf16 = Bf16.fromFloats(parameters, 0, parameters.length);
-            float[] rounded = new float[parameters.length];
-            short[] half = bf16;
+            float[] original = parameters, rounded = new float[parameters.length];
             Parallel.forRange(rounded.length, 1 << 16, (from, to) -> {
-                for (int i = from; i < to; i++) rounded[i] = Bf16.toFloat(half[i]);
+                for (int i = from; i < to; i++) rounded[i] = Bf16.round(original[i]);
             });
             parameters = rounded;
         }
+        this.decodeWeights = new DecodeWeights(format);
         this.parameters = parameters;
         int layers = config.numLayers();
         this.mixers = new SequenceMixer[layers];
@@ -77,14 +78,14 @@ public final class LanguageModel {
         int headDim = headDim(config);
         Rope rope = headDim > 0 ? new Rope(headDim, config.ropeBase()) : null; // one table for all layers
         for (int i = 0; i < layers; i++) {
-            mixers[i] = Layers.mixer(config, i, layout, parameters, bf16, rope);
+            mixers[i] = Layers.mixer(config, i, layout, parameters, decodeWeights, rope);
             String h = "backbone.layers." + i + ".hidden_layer.";
-            ffns[i] = new Ffn(view(h + "ln.weight"), view(h + "fc1.weight"), view(h + "fc2.weight"), bf16);
+            ffns[i] = new Ffn(view(h + "ln.weight"), view(h + "fc1.weight"), view(h + "fc2.weight"), decodeWeights);
         }
         this.embedding = view(ParameterLayout.EMBEDDING);
         this.finalNorm = view(ParameterLayout.FINAL_NORM);
         this.head = config.tieEmbedding() ? embedding : view(ParameterLayout.LM_HEAD);
-        this.headDecode = new DecodeMatrix(head, bf16);
+        this.headDecode = decodeWeights.of(head);
     }
 
     private static int headDim(ModelConfig c) {
@@ -104,6 +105,15 @@ public final class LanguageModel {
     public float[] parameters() { return parameters; }
 
     public WeightFormat weightFormat() { return weightFormat; }
+
+    /**
+     * Packs the decode path's copies of the weight matrices now (otherwise the first decode step does it): about one
+     * pass over the weights, and as many bytes again (half for bf16). Decoding reads these copies, so parameters
+     * changed after this are not seen by it.
+     */
+    public void prepareDecoding() {
+        decodeWeights.pack();
+    }
 
     /** Logits and, when labels were given, the mean cross-entropy over labels != -100 (NaN without labels). */
     public record Scored(float[] logits, double loss) {}

@@ -1,6 +1,7 @@
 package rat4j.model;
 
 import rat4j.nn.AttentionLayer;
+import rat4j.nn.DecodeWeights;
 import rat4j.nn.RatLayer;
 import rat4j.nn.RnnLayer;
 import rat4j.nn.Rope;
@@ -10,20 +11,20 @@ import rat4j.nn.SequenceMixer;
 public final class Layers {
     private Layers() {}
 
-    /** @param bf16 null, or the parameters in bf16 for the decode path */
-    public static SequenceMixer mixer(ModelConfig config, int i, ParameterLayout layout, float[] params, short[] bf16, Rope rope) {
+    /** @param decode where the decode path's copies of the weight matrices come from */
+    public static SequenceMixer mixer(ModelConfig config, int i, ParameterLayout layout, float[] params, DecodeWeights decode, Rope rope) {
         LayerSpec s = config.layer(i);
         String p = "backbone.layers." + i + ".seq_layer.";
         return switch (s.kind()) {
             case RAT -> new RatLayer(s.numHead(), s.ngroups(), s.chunkSize(), rope,
                     layout.view(params, p + "input_norm.weight"), layout.view(params, p + "in_proj.weight"),
-                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"), bf16);
+                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"), decode);
             case ATTENTION, LOCAL_ATTENTION -> new AttentionLayer(s.numHead(),
                     s.kind() == LayerKind.ATTENTION ? AttentionLayer.FULL : s.windowSize(), rope,
                     layout.view(params, p + "input_norm.weight"), layout.view(params, p + "in_proj.weight"),
-                    layout.view(params, p + "out_proj.weight"), bf16);
+                    layout.view(params, p + "out_proj.weight"), decode);
             case RNN -> new RnnLayer(layout.view(params, p + "input_norm.weight"), layout.view(params, p + "in_proj.weight"),
-                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"), bf16);
+                    layout.view(params, p + "gate_bias"), layout.view(params, p + "out_proj.weight"), decode);
         };
     }
 }

@@ -2,6 +2,7 @@ package rat4j.nn;
 
 import rat4j.kernel.Attention;
 import rat4j.kernel.Kernels;
+import rat4j.kernel.WeightFormat;
 import rat4j.kernel.Parallel;
 import rat4j.kernel.Strided;
 import rat4j.tensor.Sizes;
@@ -27,11 +28,11 @@ public final class AttentionLayer implements SequenceMixer {
     private int batch, seqLen;
 
     public AttentionLayer(int heads, int window, Rope rope, Tensor norm, Tensor inProj, Tensor outProj) {
-        this(heads, window, rope, norm, inProj, outProj, null);
+        this(heads, window, rope, norm, inProj, outProj, new DecodeWeights(WeightFormat.FP32));
     }
 
-    /** @param bf16 null, or the model's parameters in bf16 (laid out like them): decoding then reads the matrices from it */
-    public AttentionLayer(int heads, int window, Rope rope, Tensor norm, Tensor inProj, Tensor outProj, short[] bf16) {
+    /** @param decode where the decode path's copies of the matrices come from (their format, their packing) */
+    public AttentionLayer(int heads, int window, Rope rope, Tensor norm, Tensor inProj, Tensor outProj, DecodeWeights decode) {
         this.c = norm.dim(0);
         this.heads = heads;
         this.d = c / heads;
@@ -41,8 +42,8 @@ public final class AttentionLayer implements SequenceMixer {
         this.norm = norm;
         this.inProj = inProj;
         this.outProj = outProj;
-        this.inProjDecode = new DecodeMatrix(inProj, bf16);
-        this.outProjDecode = new DecodeMatrix(outProj, bf16);
+        this.inProjDecode = decode.of(inProj);
+        this.outProjDecode = decode.of(outProj);
     }
 
     private void ensure(int batch, int seqLen) {

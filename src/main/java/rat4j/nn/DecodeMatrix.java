@@ -1,37 +1,48 @@
 package rat4j.nn;
 
 import rat4j.kernel.Kernels;
+import rat4j.kernel.PanelMatrix;
+import rat4j.kernel.WeightFormat;
 import rat4j.tensor.Tensor;
 
 /**
- * A weight matrix W (rows, cols) as the decode path reads it: the float32 view of the model's parameters, or the same
- * entries of a bf16 copy of them (laid out like the parameters, so the view's offset addresses both).
- *
- * @param bf16 the model's parameters in bf16, or null to read the float32 view
+ * A weight matrix W (rows, cols) as the decode path reads it: a copy of the model's parameters packed in panels
+ * ({@link PanelMatrix}), float32 or bf16, made on first use (or by {@link DecodeWeights#pack}) and kept. Training
+ * never decodes, so it never pays for the copy; a model whose parameters change after it decoded must be built again.
  */
-public record DecodeMatrix(Tensor f32, short[] bf16) {
-    public DecodeMatrix {
+public final class DecodeMatrix {
+    private final Tensor f32;
+    private final WeightFormat format;
+    private volatile PanelMatrix packed;
+
+    DecodeMatrix(Tensor f32, WeightFormat format) {
         if (f32.rank() != 2) throw new IllegalArgumentException("a decode matrix is 2-D, got " + f32.shapeString());
-        if (bf16 != null && bf16.length != f32.data().length) {
-            throw new IllegalArgumentException("the bf16 copy holds " + bf16.length + " values, the parameters " + f32.data().length);
-        }
+        this.f32 = f32;
+        this.format = format;
     }
 
     public int rows() { return f32.dim(0); }
 
     public int cols() { return f32.dim(1); }
 
-    /**
-     * out (n, rows) = inp (n, cols) W^T, with the decode kernels: they read W once for all n rows, on every thread,
-     * and give each row the same bits whatever n is (the packing GEMM of Linear would copy W every step).
-     */
+    /** out (n, rows) = inp (n, cols) W^T with the decode kernel: W read once for all n rows, each row the same bits whatever n is. */
     public void apply(float[] out, float[] inp, int n) {
-        if (bf16 == null) Kernels.gemv().gemv(n, rows(), cols(), inp, 0, f32.data(), f32.offset(), out, 0);
-        else Kernels.bf16Gemm().gemm(n, rows(), cols(), inp, 0, bf16, f32.offset(), out, 0);
+        Kernels.decodeGemm().apply(n, inp, 0, packed(), out, 0);
+    }
+
+    PanelMatrix packed() {
+        PanelMatrix p = packed;
+        if (p == null) {
+            synchronized (this) {
+                if (packed == null) packed = PanelMatrix.pack(f32.data(), f32.offset(), rows(), cols(), format);
+                p = packed;
+            }
+        }
+        return p;
     }
 
     /** Bytes of W one application reads. */
     public long bytes() {
-        return (long) rows() * cols() * (bf16 == null ? Float.BYTES : Short.BYTES);
+        return PanelMatrix.bytes(rows(), cols(), format);
     }
 }

@@ -2,6 +2,7 @@ package rat4j.nn;
 
 import rat4j.kernel.Elementwise;
 import rat4j.kernel.Kernels;
+import rat4j.kernel.WeightFormat;
 import rat4j.kernel.Parallel;
 import rat4j.tensor.Sizes;
 import rat4j.tensor.Tensor;
@@ -19,18 +20,18 @@ public final class Ffn implements Block {
 
     /** @param ln (C) norm weight, fc1 (F, C), fc2 (C, F): views into the model's parameter storage */
     public Ffn(Tensor ln, Tensor fc1, Tensor fc2) {
-        this(ln, fc1, fc2, null);
+        this(ln, fc1, fc2, new DecodeWeights(WeightFormat.FP32));
     }
 
-    /** @param bf16 null, or the model's parameters in bf16 (laid out like them): decoding then reads fc1, fc2 from it */
-    public Ffn(Tensor ln, Tensor fc1, Tensor fc2, short[] bf16) {
+    /** @param decode where the decode path's copies of the matrices come from (their format, their packing) */
+    public Ffn(Tensor ln, Tensor fc1, Tensor fc2, DecodeWeights decode) {
         this.c = ln.dim(0);
         this.hidden = fc1.dim(0);
         this.ln = ln;
         this.fc1 = fc1;
         this.fc2 = fc2;
-        this.fc1Decode = new DecodeMatrix(fc1, bf16);
-        this.fc2Decode = new DecodeMatrix(fc2, bf16);
+        this.fc1Decode = decode.of(fc1);
+        this.fc2Decode = decode.of(fc2);
     }
 
     public int hidden() { return hidden; }

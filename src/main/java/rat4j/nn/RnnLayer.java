@@ -2,6 +2,7 @@ package rat4j.nn;
 
 import rat4j.kernel.Elementwise;
 import rat4j.kernel.Kernels;
+import rat4j.kernel.WeightFormat;
 import rat4j.kernel.Parallel;
 import rat4j.tensor.Sizes;
 import rat4j.tensor.Tensor;
@@ -20,18 +21,18 @@ public final class RnnLayer implements SequenceMixer {
     private int batch, seqLen;
 
     public RnnLayer(Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj) {
-        this(norm, inProj, gateBias, outProj, null);
+        this(norm, inProj, gateBias, outProj, new DecodeWeights(WeightFormat.FP32));
     }
 
-    /** @param bf16 null, or the model's parameters in bf16 (laid out like them): decoding then reads the matrices from it */
-    public RnnLayer(Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj, short[] bf16) {
+    /** @param decode where the decode path's copies of the matrices come from (their format, their packing) */
+    public RnnLayer(Tensor norm, Tensor inProj, Tensor gateBias, Tensor outProj, DecodeWeights decode) {
         this.c = norm.dim(0);
         this.norm = norm;
         this.inProj = inProj;
         this.gateBias = gateBias;
         this.outProj = outProj;
-        this.inProjDecode = new DecodeMatrix(inProj, bf16);
-        this.outProjDecode = new DecodeMatrix(outProj, bf16);
+        this.inProjDecode = decode.of(inProj);
+        this.outProjDecode = decode.of(outProj);
     }
 
     private void ensure(int rows) {

@@ -15,15 +15,17 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import rat4j.kernel.Bf16;
 import rat4j.kernel.Kernels;
+import rat4j.kernel.PanelMatrix;
+import rat4j.kernel.WeightFormat;
 
 /**
  * The matrix products of one decode step of rat-base (12 layers of in_proj (2560, 768), out_proj (768, 768),
  * fc1 (3072, 768), fc2 (768, 3072), then the LM head (32000, 768): 111M weights), for n rows, by kernel:
- * "gemm" is the training GEMM (Linear's path, packing W when n > 8), "gemv" the decode kernel on fp32 weights,
- * "bf16" the decode kernel on bf16 weights. The score is steps per second; bytes of W per step over the time per step
- * is the bandwidth reached (426.9 MiB fp32, 213.5 MiB bf16). Compare kernels side by side in one run: bin/jmh DecodeGemvBench.
+ * "gemm" is the training GEMM (Linear's path, packing W when n > 8), "fp32" and "bf16" the decode kernel on packed
+ * weights of that format. The score is steps per second; bytes of W per step over the time per step is the bandwidth
+ * reached (426.9 MiB fp32, 213.5 MiB bf16), 2 x 111M x n over it the GFLOP/s. Compare kernels side by side in one
+ * run: bin/jmh DecodeGemvBench.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -32,7 +34,7 @@ import rat4j.kernel.Kernels;
 @Measurement(iterations = 4, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx3g"})
 public class DecodeGemvBench {
-    @Param({"gemm", "gemv", "bf16"})
+    @Param({"gemm", "fp32", "bf16"})
     public String kernel;
 
     @Param({"1", "16"})
@@ -42,7 +44,7 @@ public class DecodeGemvBench {
     private int[][] shapes;  // (rows, cols) of each product in step order
     private int[] offsets;
     private float[] w, x, out;
-    private short[] wb;
+    private PanelMatrix[] packed;
 
     @Setup public void setUp() {
         shapes = new int[4 * LAYERS + 1][];
@@ -62,8 +64,9 @@ public class DecodeGemvBench {
         SplittableRandom r = new SplittableRandom(1);
         w = new float[total];
         for (int i = 0; i < total; i++) w[i] = (float) r.nextGaussian() * 0.02f;
-        if (kernel.equals("bf16")) {
-            wb = Bf16.fromFloats(w, 0, total);
+        if (!kernel.equals("gemm")) {
+            packed = new PanelMatrix[shapes.length];
+            for (int i = 0; i < shapes.length; i++) packed[i] = PanelMatrix.pack(w, offsets[i], shapes[i][0], shapes[i][1], WeightFormat.parse(kernel));
             w = null;
         }
         x = new float[n * 3072];
@@ -74,11 +77,8 @@ public class DecodeGemvBench {
     @Benchmark public float step() {
         for (int i = 0; i < shapes.length; i++) {
             int rows = shapes[i][0], cols = shapes[i][1];
-            switch (kernel) {
-                case "gemm" -> Kernels.gemm().sgemm(false, true, n, rows, cols, 1f, x, 0, cols, w, offsets[i], cols, 0f, out, 0, rows);
-                case "gemv" -> Kernels.gemv().gemv(n, rows, cols, x, 0, w, offsets[i], out, 0);
-                default -> Kernels.bf16Gemm().gemm(n, rows, cols, x, 0, wb, offsets[i], out, 0);
-            }
+            if (packed == null) Kernels.gemm().sgemm(false, true, n, rows, cols, 1f, x, 0, cols, w, offsets[i], cols, 0f, out, 0, rows);
+            else Kernels.decodeGemm().apply(n, x, 0, packed[i], out, 0);
         }
         return out[0];
     }

@@ -3,7 +3,7 @@ package rat4j.generate;
 import org.junit.jupiter.api.Test;
 import rat4j.kernel.Bf16;
 import rat4j.model.LanguageModel;
-import rat4j.model.WeightFormat;
+import rat4j.kernel.WeightFormat;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package rat4j.model;
+package rat4j.kernel;
 
 /**
  * How the decode path stores the weight matrices it streams once per token. Decoding is memory-bound, so bytes per
