@@ -26,38 +26,62 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** The generation measurements under 'rat4j bench': decode speed against the memory bound, bf16 weights' perplexity. */
 final class DecodeBenchCommands {
     private DecodeBenchCommands() {}
 
-    /** A model from a directory, or a preset with random (reference-initialised) weights. */
+    /** Models from directories, or presets with random (reference-initialised) weights. */
     static final class Source {
-        @Option(names = "--model", paramLabel = "DIR", description = "a model directory") Path model;
+        @Option(names = "--model", paramLabel = "DIR", split = ",", description = "model directories (comma-separated)") List<Path> models;
 
-        @Option(names = "--preset", paramLabel = "NAME", description = "a preset with random weights (see 'rat4j config --list'), e.g. rat-base") String preset;
+        @Option(names = "--preset", paramLabel = "NAME", split = ",",
+                description = "presets with random weights (see 'rat4j config --list'), comma-separated, e.g. rat-base,attention-base")
+        List<String> presets;
 
         record Loaded(String name, ModelConfig config, float[] parameters) {}
 
-        Loaded load(CommandSpec spec, long seed) throws IOException {
-            if (model != null) {
-                ModelDirectory.Model m = ModelDirectory.load(model);
-                return new Loaded(model.toString(), m.config(), m.parameters());
+        /** The models named, in order. */
+        List<Loaded> load(CommandSpec spec, long seed) throws IOException {
+            List<Loaded> loaded = new ArrayList<>();
+            if (models != null) {
+                for (Path dir : models) {
+                    ModelDirectory.Model m = ModelDirectory.load(dir);
+                    loaded.add(new Loaded(dir.toString(), m.config(), m.parameters()));
+                }
+                return loaded;
             }
-            ModelConfig c;
-            try {
-                c = Presets.get(preset);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
+            for (String preset : presets) {
+                ModelConfig c;
+                try {
+                    c = Presets.get(preset);
+                } catch (IllegalArgumentException e) {
+                    throw new ParameterException(spec.commandLine(), e.getMessage());
+                }
+                loaded.add(new Loaded(preset, c, Initializer.initialize(c, seed)));
             }
-            return new Loaded(preset, c, Initializer.initialize(c, seed));
+            return loaded;
         }
+
+        /** The one model named (commands that take a single model). */
+        Loaded loadOne(CommandSpec spec, long seed) throws IOException {
+            if ((models != null ? models.size() : presets.size()) != 1) throw new ParameterException(spec.commandLine(), "this command takes one model");
+            return load(spec, seed).get(0);
+        }
+
+        /** The first model directory, or null for presets. */
+        Path firstModel() { return models == null ? null : models.get(0); }
     }
 
     @Command(name = "decode", mixinStandardHelpOptions = true,
             description = "Decode tokens/s of B sequences at context N beside the bound: bytes read per step (weights + caches) over the memory bandwidth"
-                    + " measured in the same run (STREAM-like copy, triad, read).")
+                    + " measured in the same run (STREAM-like copy, triad, read). Several models are prefilled first, then timed in alternating rounds;"
+                    + " the first one's speed over each other's is the median of the rounds' ratios.")
     static final class Decode implements Callable<Integer> {
         @Spec CommandSpec spec;
 
@@ -75,6 +99,9 @@ final class DecodeBenchCommands {
         @Option(names = "--weights", paramLabel = "fp32|bf16", defaultValue = "fp32", description = "decode weight format (default ${DEFAULT-VALUE})")
         String weights;
 
+        @Option(names = "--rounds", paramLabel = "R", defaultValue = "1", description = "timed segments of K steps per model, alternated between models (default ${DEFAULT-VALUE})")
+        int rounds;
+
         @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "weights (for a preset) and the prompt (default ${DEFAULT-VALUE})")
         long seed;
 
@@ -82,21 +109,52 @@ final class DecodeBenchCommands {
             WeightFormat format;
             try {
                 format = WeightFormat.parse(weights);
-                if (context < 1 || batch < 1 || tokens < 1) throw new IllegalArgumentException("--context, --batch and --tokens must be >= 1");
+                if (context < 1 || batch < 1 || tokens < 1 || rounds < 1) throw new IllegalArgumentException("--context, --batch, --tokens and --rounds must be >= 1");
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
             PrintWriter out = spec.commandLine().getOut();
-            Source.Loaded m = source.load(spec, seed);
-            LanguageModel lm = new LanguageModel(m.config(), m.parameters(), format);
-            out.printf("model %s: %,d parameters, %s weights; decode products %s; attention %s%n", m.name(), ParameterLayout.of(m.config()).totalSize(),
-                    format.label, Kernels.decodeGemm().name(), Kernels.attention().name());
-            out.flush();
+            List<Source.Loaded> loaded = source.load(spec, seed);
+            List<DecodeBench.Session> sessions = new ArrayList<>();
+            for (Source.Loaded m : loaded) {
+                LanguageModel lm = new LanguageModel(m.config(), m.parameters(), format);
+                out.printf("model %s: %,d parameters, %s weights; decode products %s; attention %s%n", m.name(), ParameterLayout.of(m.config()).totalSize(),
+                        format.label, Kernels.decodeGemm().name(), Kernels.attention().name());
+                out.flush();
+                sessions.add(DecodeBench.Session.start(lm, batch, context, Math.multiplyExact(tokens, rounds), seed));
+            }
             MemoryBandwidth.Result bw = MemoryBandwidth.measure();
             out.println(bw.summary());
             out.flush();
-            DecodeBench.Result r = DecodeBench.run(lm, batch, context, tokens, seed);
-            out.println(r.summary(bw));
+            int models = sessions.size();
+            DecodeBench.Result[][] results = new DecodeBench.Result[models][rounds];
+            for (int r = 0; r < rounds; r++) {
+                StringBuilder line = new StringBuilder("round " + (r + 1) + ":");
+                for (int i = 0; i < models; i++) {
+                    results[i][r] = sessions.get(i).time(tokens);
+                    line.append(String.format(" %s %.1f", loaded.get(i).name(), results[i][r].tokensPerSecond()));
+                }
+                if (rounds > 1) {
+                    out.println(line.append(" tokens/s"));
+                    out.flush();
+                }
+            }
+            for (int i = 0; i < models; i++) {
+                DecodeBench.Result[] sorted = results[i].clone();
+                Arrays.sort(sorted, Comparator.comparingDouble(DecodeBench.Result::tokensPerSecond));
+                out.println((models > 1 || rounds > 1 ? loaded.get(i).name() + (rounds > 1 ? " (median round)" : "") + ": " : "")
+                        + sorted[rounds / 2].summary(bw));
+            }
+            for (int i = 1; i < models; i++) {
+                double[] ratios = new double[rounds];
+                for (int r = 0; r < rounds; r++) ratios[r] = results[0][r].tokensPerSecond() / results[i][r].tokensPerSecond();
+                double[] sorted = ratios.clone();
+                Arrays.sort(sorted);
+                StringBuilder each = new StringBuilder();
+                for (double x : ratios) each.append(each.isEmpty() ? "" : ", ").append(String.format("%.2f", x));
+                out.printf("%s over %s: %.2fx tokens/s (median of %d rounds: %s)%n", loaded.get(0).name(), loaded.get(i).name(),
+                        sorted[rounds / 2], rounds, each);
+            }
             out.flush();
             return 0;
         }
@@ -126,10 +184,10 @@ final class DecodeBenchCommands {
 
         @Override public Integer call() throws IOException {
             if (seqLen < 1 || maxTokens < 2) throw new ParameterException(spec.commandLine(), "--seq-len must be >= 1 and --max-tokens >= 2");
-            String spec0 = tokenizer != null ? tokenizer : source.model != null ? ModelDirectory.tokenizer(source.model) : null;
+            String spec0 = tokenizer != null ? tokenizer : source.firstModel() != null ? ModelDirectory.tokenizer(source.firstModel()) : null;
             if (spec0 == null) throw new ParameterException(spec.commandLine(), "no tokenizer: give --tokenizer byte or --tokenizer FILE");
             Tokenizer tok = Tokenizers.open(spec0);
-            Source.Loaded m = source.load(spec, seed);
+            Source.Loaded m = source.loadOne(spec, seed);
             int[] all = tok.encode(Files.readString(text, StandardCharsets.UTF_8));
             int[] tokens = java.util.Arrays.copyOf(all, Math.min(all.length, maxTokens));
             for (int t : tokens) {

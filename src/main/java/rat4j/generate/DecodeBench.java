@@ -43,35 +43,67 @@ public final class DecodeBench {
         }
     }
 
-    public static Result run(LanguageModel model, int batch, int context, int steps, long seed) {
-        if (batch < 1 || context < 1 || steps < 1) {
-            throw new IllegalArgumentException("batch, context and steps must be >= 1, got " + batch + ", " + context + ", " + steps);
+    /**
+     * A batch of sequences prefilled to {@code context} tokens and warmed up, ready to time segments of decode steps;
+     * several sessions (models) can alternate segments, so that their speeds are compared under the same machine
+     * conditions.
+     */
+    public static final class Session {
+        private final LanguageModel model;
+        private final LanguageModel.DecodeState state;
+        private final int batch, context, vocab;
+        private final int[] slots, next;
+        private final long prefillNanos;
+        private int position; // tokens in each sequence's cache
+
+        /** Prefills one random prompt of context tokens, forks it into all batch sequences, runs the warm-up steps; room for maxSteps more. */
+        public static Session start(LanguageModel model, int batch, int context, int maxSteps, long seed) {
+            if (batch < 1 || context < 1 || maxSteps < 1) {
+                throw new IllegalArgumentException("batch, context and steps must be >= 1, got " + batch + ", " + context + ", " + maxSteps);
+            }
+            return new Session(model, batch, context, maxSteps, seed);
         }
-        int v = model.config().vocabSize();
-        int maxLen = Math.addExact(context, steps + WARMUP_STEPS);
-        LanguageModel.DecodeState state = model.newDecodeState(batch, maxLen);
-        SplittableRandom rng = new SplittableRandom(seed);
-        int[] prompt = new int[context];
-        for (int i = 0; i < context; i++) prompt[i] = rng.nextInt(v);
-        long t0 = System.nanoTime();
-        float[] first = model.prefill(state, new int[] {0}, new int[][] {prompt});
-        long prefill = System.nanoTime() - t0;
-        for (int b = 1; b < batch; b++) state.copySequence(0, b);
-        int[] slots = new int[batch], next = new int[batch];
-        for (int b = 0; b < batch; b++) {
-            slots[b] = b;
-            next[b] = Sampler.argmax(first, 0, v);
+
+        private Session(LanguageModel model, int batch, int context, int maxSteps, long seed) {
+            this.model = model;
+            this.batch = batch;
+            this.context = context;
+            this.vocab = model.config().vocabSize();
+            model.prepareDecoding();
+            state = model.newDecodeState(batch, Math.addExact(context, maxSteps + WARMUP_STEPS));
+            SplittableRandom rng = new SplittableRandom(seed);
+            int[] prompt = new int[context];
+            for (int i = 0; i < context; i++) prompt[i] = rng.nextInt(vocab);
+            long t0 = System.nanoTime();
+            float[] first = model.prefill(state, new int[] {0}, new int[][] {prompt});
+            prefillNanos = System.nanoTime() - t0;
+            for (int b = 1; b < batch; b++) state.copySequence(0, b);
+            slots = new int[batch];
+            next = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                slots[b] = b;
+                next[b] = Sampler.argmax(first, 0, vocab);
+            }
+            position = context;
+            for (int s = 0; s < WARMUP_STEPS; s++) step();
         }
-        for (int s = 0; s < WARMUP_STEPS; s++) feed(model.step(state, batch, slots, next), next, batch, v);
-        long t1 = System.nanoTime();
-        for (int s = 0; s < steps; s++) feed(model.step(state, batch, slots, next), next, batch, v);
-        long decode = System.nanoTime() - t1;
-        long cachePerStep = batch * model.stepCacheBytes(context + WARMUP_STEPS + steps / 2);
-        return new Result(batch, context, steps, prefill, decode, model.stepWeightBytes(), cachePerStep,
-                model.stepCacheBytes(context - 1), state.cacheBytes());
+
+        private void step() {
+            float[] logits = model.step(state, batch, slots, next);
+            for (int b = 0; b < batch; b++) next[b] = Sampler.argmax(logits, b * vocab, vocab);
+            position++;
+        }
+
+        /** Runs and times steps decode steps (greedy, every sequence one token per step). */
+        public Result time(int steps) {
+            if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+            int middle = position + steps / 2;
+            long t0 = System.nanoTime();
+            for (int s = 0; s < steps; s++) step();
+            long nanos = System.nanoTime() - t0;
+            return new Result(batch, context, steps, prefillNanos, nanos, model.stepWeightBytes(), batch * model.stepCacheBytes(middle),
+                    model.stepCacheBytes(context - 1), state.cacheBytes());
+        }
     }
 
-    private static void feed(float[] logits, int[] next, int batch, int v) {
-        for (int b = 0; b < batch; b++) next[b] = Sampler.argmax(logits, b * v, v);
-    }
 }

@@ -83,8 +83,19 @@ class GenerateCommandTest {
         assertTrue(run("bench").error(2).startsWith("missing subcommand: one of layer, model, decode, bf16"));
         assertTrue(run("bench", "decode", "--preset", "rat-tiny", "--model", model).error(2).contains("mutually exclusive"));
         assertTrue(run("bench", "decode", "--preset", "rat-huge").error(2).startsWith("unknown preset 'rat-huge'"));
-        assertEquals("--context, --batch and --tokens must be >= 1 (see 'rat4j bench decode --help')",
+        assertEquals("--context, --batch, --tokens and --rounds must be >= 1 (see 'rat4j bench decode --help')",
                 run("bench", "decode", "--preset", "rat-tiny", "--batch", "0").error(2));
+        assertEquals("this command takes one model (see 'rat4j bench bf16 --help')",
+                run("bench", "bf16", "--preset", "rat-tiny,rat-tiny", "--tokenizer", "byte", "--text", "README.md").error(2));
+    }
+
+    @Test void decodeBenchAlternatesModelsAndReportsTheMedianRatio() {
+        Result r = run("bench", "decode", "--preset", "rat-tiny,attention-tiny", "--context", "40", "--batch", "2", "--tokens", "2", "--rounds", "3");
+        assertEquals(0, r.rc(), r.err());
+        String out = r.out();
+        assertEquals(3, out.lines().filter(l -> l.matches("round [123]: rat-tiny [0-9.]+ attention-tiny [0-9.]+ tokens/s")).count(), out);
+        assertTrue(out.contains("\nrat-tiny (median round): decode ") && out.contains("\nattention-tiny (median round): decode "), out);
+        assertTrue(out.matches("(?s).*\nrat-tiny over attention-tiny: [0-9.]+x tokens/s \\(median of 3 rounds: [0-9.]+, [0-9.]+, [0-9.]+\\)\n"), out);
     }
 
     @Test void bf16PerplexityIsReported() throws IOException {
