@@ -351,16 +351,7 @@ public final class VectorAttention implements Attention {
             pack(v, b, T, hd, D, band, f0, f1, w.v);
             // S^T (n, QBP) = K Q^T, before the scale: "s_ij = scale * q_i . k_j"
             Tiles.mul(n, QBP, D, w.k, 0, D, 1, qt, 0, QBP, s, 0, QBP, false);
-            for (int a = 0; a < n; a++) { // -inf where key f0 + a is outside a query's band
-                int f = f0 + a;
-                int rLo = clamp(band.firstQuery(f) - i0), rEnd = clamp(band.endQuery(f, T) - i0);
-                if (rLo > 0) Arrays.fill(s, a * QBP, a * QBP + rLo, Float.NEGATIVE_INFINITY); // inside the band: no call
-                if (rEnd < QBP) Arrays.fill(s, a * QBP + rEnd, a * QBP + QBP, Float.NEGATIVE_INFINITY);
-            }
-            boolean rescale = softmaxColumns(n, scale, s, m, l, w.corr);
-            if (rescale) {
-                for (int r = 0; r < nq; r++) if (w.corr[r] != 1f) scaleRow(o, r * D, D, w.corr[r]);
-            }
+            softmaxColumns(T, band, i0, nq, f0, n, D, scale, s, m, l, w.corr, o);
             // O (nq, D) += P V: "o_i = sum_j p_ij v_j", P read from P^T (n, QBP)
             Tiles.mul(nq, D, n, s, 0, 1, QBP, w.v, 0, D, o, 0, D, true);
         }
@@ -380,12 +371,24 @@ public final class VectorAttention implements Attention {
     }
 
     /**
-     * The online-softmax step of one key block for the QBP query columns of S^T (n, QBP): s = scale * s, m_new =
-     * max(m, max_a s_a), s_a = exp(s_a - m_new) (the probabilities P^T), l = l * corr + sum_a s_a with corr =
-     * exp(m - m_new), written to corr. Element-wise down the n rows, so no lane reduction. Returns whether some corr
-     * differs from 1 (the output rows then need rescaling).
+     * The online-softmax step of key block [f0, f0 + n) for the QBP query columns of S^T (n, QBP), queries i0.. of
+     * which nq are real: -inf where a key is outside a query's band, s = scale * s, m_new = max(m, max_a s_a), s_a =
+     * exp(s_a - m_new) (the probabilities P^T), l = l * corr + sum_a s_a and the rows of O (nq, D) *= corr with corr
+     * = exp(m - m_new), written to corr. Element-wise down the n rows, so no lane reduction.
+     *
+     * <p>One method with the masking and the rescaling, over C2's FreqInlineSize (325 bytecodes), so that it is
+     * compiled on its own: inlined into forwardBlock, the compilation outgrew C2's node budget
+     * (NodeCountInliningCutoff), its two Lanes.exp were called out of line on boxed vectors and the forward ran up
+     * to a third slower, by more or less from one JVM to the next (-XX:+PrintInlining shows it).
      */
-    private static boolean softmaxColumns(int n, float scale, float[] s, float[] m, float[] l, float[] corr) {
+    private static void softmaxColumns(int T, Band band, int i0, int nq, int f0, int n, int D, float scale,
+                                       float[] s, float[] m, float[] l, float[] corr, float[] o) {
+        for (int a = 0; a < n; a++) { // -inf where key f0 + a is outside a query's band
+            int f = f0 + a;
+            int rLo = clamp(band.firstQuery(f) - i0), rEnd = clamp(band.endQuery(f, T) - i0);
+            if (rLo > 0) Arrays.fill(s, a * QBP, a * QBP + rLo, Float.NEGATIVE_INFINITY); // inside the band: no call
+            if (rEnd < QBP) Arrays.fill(s, a * QBP + rEnd, a * QBP + QBP, Float.NEGATIVE_INFINITY);
+        }
         FloatVector negInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), one = FloatVector.broadcast(F, 1f);
         boolean rescale = false;
         for (int g = 0; g < QBP; g += F.length()) {
@@ -408,7 +411,9 @@ public final class VectorAttention implements Attention {
             c.intoArray(corr, g);
             rescale |= c.compare(VectorOperators.NE, one).anyTrue();
         }
-        return rescale;
+        if (rescale) {
+            for (int r = 0; r < nq; r++) if (corr[r] != 1f) scaleRow(o, r * D, D, corr[r]);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
