@@ -24,7 +24,9 @@ import rat4j.kernel.Strided;
  * <ul>
  * <li>causal forward, vectors along the QB queries of a block: S^T = K Q^T with Q^T packed once per query block, so
  *     the online softmax runs down the KB rows of S^T with element-wise max, exp and sum (no lane reductions); then
- *     O += P V with P^T read by broadcasts, vectors along D.
+ *     O += P V with P^T read by broadcasts, vectors along D. A head's k and v rows are packed once per head, not
+ *     once per (query block, key block) pair: at T = 16K the per-pair packing was 36% of the forward (JFR), its
+ *     rows a page apart and read again by every query block.
  * <li>chunk forward, vectors along the keys: a query block sees only the T/L chunk finals, the same for every block
  *     of its head, so they are packed once per head (K^T, times the scale, and V) and each block packs only its q
  *     rows. S = Q K^T over up to CKB finals at once (all of them up to T = CKB * L, so most blocks need no rescaling),
@@ -38,8 +40,8 @@ import rat4j.kernel.Strided;
  * <p>Threads. The forward splits once over (b, h, query block): every query block owns its out rows and lse
  * entries. Query blocks of one head are enumerated zigzag (0, n-1, 1, n-2, ...) so the contiguous ranges that
  * {@link Parallel#forRange} hands out carry equal work although causal blocks grow with their index. A range holds
- * whole heads but at its two ends, so the chunk forward packs a head's finals when its range reaches the head: about
- * B*H + P packs in all, whatever the split. The backward
+ * whole heads but at its two ends, so both forwards pack a head's keys (chunk finals) when its range reaches the
+ * head: about B*H + P packs in all, whatever the split. The backward
  * has a race: dq_i sums over keys, dk_j and dv_j sum over queries. It takes one of two race-free schedules:
  * <ul>
  * <li>one pass per (b, h), key-block-major: each task owns its head's dq, dk, dv columns; 5 products per
@@ -111,10 +113,11 @@ public final class VectorAttention implements Attention {
         final float[] m = new float[QBP], l = new float[QBP];      // (QBP) running max and sum of each query
         final float[] corr = new float[QBP];                       // (QBP) exp(m_old - m_new) of the last key block
         float[] qt = new float[0], o = qt;                         // forward: Q^T (D, QBP), zero past the block; O (QB, D)
-        float[] k = qt, v = qt;                                    // (KB, D) key block rows: forward k and v, backward k
+        float[] k = qt;                                            // backward: the key block's k rows (KB, D)
+        float[] headK = qt, headV = qt;                            // causal forward: one head's k and v rows (keys, D)
         float[] kt = qt, vt = qt;                                  // backward: K^T, V^T (D, KBP), zero past the block
         float[] dk = qt, dv = qt;                                  // backward: the key block's gradients (KB, D)
-        float[] finalsKt = qt, finalsV = qt;                       // chunk forward: one head's K^T in panels, V (keys, D)
+        float[] finalsKt = qt;                                     // chunk forward: one head's K^T in panels (V in headV)
         float[] q = qt;                                            // chunk forward: the block's q rows (QB, D)
         final float[] own = new float[QB];                         // chunk forward: own-state scores, then weights
         boolean[] met = new boolean[0];                            // one-pass backward: query blocks of the head met so far
@@ -130,7 +133,6 @@ public final class VectorAttention implements Attention {
                 q = new float[QB * D];
                 o = new float[QB * D];
                 k = new float[KB * D];
-                v = new float[KB * D];
                 kt = new float[D * KBP];
                 vt = new float[D * KBP];
                 dk = new float[KB * D];
@@ -142,9 +144,16 @@ public final class VectorAttention implements Attention {
         /** Room for kp chunk finals of one head: K^T in panels (kp / KB, D, KB), V (kp, D). */
         Tile fitFinals(int D, int kp) {
             int size = Math.multiplyExact(D, kp);
-            if (finalsKt.length < size) {
-                finalsKt = new float[size];
-                finalsV = new float[size];
+            if (finalsKt.length < size) finalsKt = new float[size];
+            return fitHead(D, kp);
+        }
+
+        /** Room for the k and v rows of one head's keys. */
+        Tile fitHead(int D, int keys) {
+            int size = Math.multiplyExact(D, keys);
+            if (headV.length < size) {
+                headK = new float[size];
+                headV = new float[size];
             }
             return this;
         }
@@ -216,14 +225,14 @@ public final class VectorAttention implements Attention {
      * q_i . k_j" folded into k): K^T into w.finalsKt as panels of KB keys, (kp / KB, D, KB), so that the rows of a
      * panel that a score tile reads lie 256 bytes apart (K^T rows of all keys would lie a multiple of 4 KiB apart at
      * 1024 keys, all in the same few L1 sets); zero in the columns from keys to kp, which are scored and dropped.
-     * V (keys, D) into w.finalsV.
+     * V (keys, D) into w.headV.
      */
     private static void packFinals(Strided k, Strided v, int b, int T, int hd, int D, int L, float scale, int keys, int kp, Tile w) {
         float[] kt = w.finalsKt, ka = k.data();
         for (int f = 0; f < keys; f++) {
             int row = b * T + f * L + L - 1, ki = k.row(row) + hd, panel = f / KB * D * KB + f % KB;
             for (int d = 0; d < D; d++) kt[panel + d * KB] = scale * ka[ki + d];
-            System.arraycopy(v.data(), v.row(row) + hd, w.finalsV, f * D, D);
+            System.arraycopy(v.data(), v.row(row) + hd, w.headV, f * D, D);
         }
         for (int f = keys; f < kp; f++) {
             for (int d = 0, panel = f / KB * D * KB + f % KB; d < D; d++) kt[panel + d * KB] = 0f;
@@ -257,7 +266,7 @@ public final class VectorAttention implements Attention {
             }
             softmaxRows(nq, n, D, i0, L, f0, s, m, l, o);
             // O (nq, D) += P V: "o_i = sum_j p_ij v_j"
-            Tiles.mul(nq, D, n, s, 0, CKB, 1, w.finalsV, f0 * D, D, o, 0, D, true);
+            Tiles.mul(nq, D, n, s, 0, CKB, 1, w.headV, f0 * D, D, o, 0, D, true);
         }
         // the own running state k[t], v[t] joins the softmax as one more key: out_i = (o_i corr + p v_i) / l_i.
         // The scalars of all rows first, then the rows: the v and out rows, a row stride apart, then stream in
@@ -320,17 +329,23 @@ public final class VectorAttention implements Attention {
     private static void forward(int B, int T, int H, int D, Band band, float scale,
                                 Strided q, Strided k, Strided v, Strided out, float[] lse) {
         if (B == 0 || T == 0) return;
-        int nqb = Math.ceilDiv(T, QB);
+        int nqb = Math.ceilDiv(T, QB), keys = band.keys(T);
         Parallel.forRange(B * H * nqb, 1, (from, to) -> {
-            Tile w = TILE.get().fit(D);
+            Tile w = TILE.get().fit(D).fitHead(D, keys);
+            int packed = -1; // the head (b * H + h) whose k and v rows w holds
             for (int p = from; p < to; p++) {
                 int bh = p / nqb, i0 = zigzag(p % nqb, nqb) * QB;
+                if (bh != packed) {
+                    pack(k, bh / H, T, (bh % H) * D, D, band, 0, keys, w.headK);
+                    pack(v, bh / H, T, (bh % H) * D, D, band, 0, keys, w.headV);
+                    packed = bh;
+                }
                 forwardBlock(T, H, D, band, scale, bh / H, bh % H, i0, Math.min(T, i0 + QB), q, k, v, out, lse, w);
             }
         });
     }
 
-    /** Queries [i0, i1) of head (b, h): out rows (i1 - i0, D) and lse entries, written. */
+    /** Queries [i0, i1) of head (b, h), whose k and v rows w holds: out rows (i1 - i0, D) and lse entries, written. */
     private static void forwardBlock(int T, int H, int D, Band band, float scale, int b, int h, int i0, int i1,
                                      Strided q, Strided k, Strided v, Strided out, float[] lse, Tile w) {
         int nq = i1 - i0, hd = h * D;
@@ -347,13 +362,11 @@ public final class VectorAttention implements Attention {
         int fEnd = band.hi(i1 - 1);
         for (int f0 = band.lo(i0); f0 < fEnd; f0 += KB) {
             int f1 = Math.min(fEnd, f0 + KB), n = f1 - f0;
-            pack(k, b, T, hd, D, band, f0, f1, w.k);
-            pack(v, b, T, hd, D, band, f0, f1, w.v);
             // S^T (n, QBP) = K Q^T, before the scale: "s_ij = scale * q_i . k_j"
-            Tiles.mul(n, QBP, D, w.k, 0, D, 1, qt, 0, QBP, s, 0, QBP, false);
+            Tiles.mul(n, QBP, D, w.headK, f0 * D, D, 1, qt, 0, QBP, s, 0, QBP, false);
             softmaxColumns(T, band, i0, nq, f0, n, D, scale, s, m, l, w.corr, o);
             // O (nq, D) += P V: "o_i = sum_j p_ij v_j", P read from P^T (n, QBP)
-            Tiles.mul(nq, D, n, s, 0, 1, QBP, w.v, 0, D, o, 0, D, true);
+            Tiles.mul(nq, D, n, s, 0, 1, QBP, w.headV, f0 * D, D, o, 0, D, true);
         }
         float[] od = out.data();
         for (int r = 0; r < nq; r++) {
