@@ -32,7 +32,8 @@ import rat4j.kernel.Strided;
  *     rows. S = Q K^T over up to CKB finals at once (all of them up to T = CKB * L, so most blocks need no rescaling),
  *     an online softmax along each row of S (max and sum reduced in a fixed order, {@link Lanes}), O += P V.
  * <li>backward, vectors along the KB keys of a block: S = Q K^T and dP = dO V^T with K^T, V^T packed once per key
- *     block; P = exp(S - lse) and dS = P (dP - delta) element-wise; dV += P^T dO, dK += dS^T Q, dQ += dS K.
+ *     block and the q and dout rows once per head; P = exp(S - lse) and dS = P (dP - delta) element-wise; dV += P^T
+ *     dO, dK += dS^T Q, dQ += dS K.
  * </ul>
  * Every element of every product is one fma chain in a fixed order (see {@link Tiles}), and exp is {@link Lanes#exp},
  * so results do not depend on threads, tiling edges or the JIT.
@@ -115,6 +116,7 @@ public final class VectorAttention implements Attention {
         float[] qt = new float[0], o = qt;                         // forward: Q^T (D, QBP), zero past the block; O (QB, D)
         float[] k = qt;                                            // backward: the key block's k rows (KB, D)
         float[] headK = qt, headV = qt;                            // causal forward: one head's k and v rows (keys, D)
+        float[] headQ = qt, headDo = qt;                           // backward: one head's q and dout rows (T, D)
         float[] kt = qt, vt = qt;                                  // backward: K^T, V^T (D, KBP), zero past the block
         float[] dk = qt, dv = qt;                                  // backward: the key block's gradients (KB, D)
         float[] finalsKt = qt;                                     // chunk forward: one head's K^T in panels (V in headV)
@@ -146,6 +148,16 @@ public final class VectorAttention implements Attention {
             int size = Math.multiplyExact(D, kp);
             if (finalsKt.length < size) finalsKt = new float[size];
             return fitHead(D, kp);
+        }
+
+        /** Room for the q and dout rows of one head. */
+        Tile fitQueries(int D, int T) {
+            int size = Math.multiplyExact(D, T);
+            if (headQ.length < size) {
+                headQ = new float[size];
+                headDo = new float[size];
+            }
+            return this;
         }
 
         /** Room for the k and v rows of one head's keys. */
@@ -483,9 +495,10 @@ public final class VectorAttention implements Attention {
             // a query block's delta and own-state term (see queryBlockBackward) just before its first pair, while its
             // rows are being read anyway; before all pairs for the blocks that see no key
             Parallel.forRange(B * H, 1, (from, to) -> {
-                Tile w = TILE.get().fit(D, T);
+                Tile w = TILE.get().fit(D, T).fitQueries(D, T);
                 for (int bh = from; bh < to; bh++) {
                     int b = bh / H, h = bh % H;
+                    packQueries(q, dout, b, T, h * D, D, w);
                     Arrays.fill(w.met, 0, nqb, false);
                     for (int qb = 0; qb < nqb; qb++) {
                         int i0 = qb * QB, i1 = Math.min(T, i0 + QB);
@@ -513,9 +526,14 @@ public final class VectorAttention implements Attention {
         });
         // pass 1: dk, dv, split over (b, h, key block); every task owns its key rows
         Parallel.forRange(B * H * nkb, 1, (from, to) -> {
-            Tile w = TILE.get().fit(D);
+            Tile w = TILE.get().fit(D).fitQueries(D, T);
+            int packed = -1; // the head (b * H + h) whose q and dout rows w holds
             for (int p = from; p < to; p++) {
                 int bh = p / nkb;
+                if (bh != packed) {
+                    packQueries(q, dout, bh / H, T, (bh % H) * D, D, w);
+                    packed = bh;
+                }
                 keyBlockBackward(false, T, H, D, band, scale, bh / H, bh % H, zigzag(p % nkb, nkb),
                         q, k, v, out, lse, delta, dout, dq, dk, dv, w);
             }
@@ -531,13 +549,17 @@ public final class VectorAttention implements Attention {
                     int f0 = kb * KB, f1 = Math.min(band.keys(T), f0 + KB);
                     if (f0 >= f1 || !meets(band, i0, i1, f0, f1)) continue;
                     packKeys(k, v, b, T, hd, D, band, f0, f1, w);
-                    pairBackward(false, true, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, lse, delta, dout, dq, w);
+                    pairBackward(false, true, T, H, D, band, scale, b, h, i0, i1, f0, f1, q.data(), q.row(b * T + i0) + hd,
+                            q.stride(), dout.data(), dout.row(b * T + i0) + hd, dout.stride(), lse, delta, dq, w);
                 }
             }
         });
     }
 
-    /** Key block kb of head (b, h) against every query block that sees it: dk, dv of the block, and dq when withDq. */
+    /**
+     * Key block kb of head (b, h), whose q and dout rows w holds (packQueries), against every query block that sees
+     * it: dk, dv of the block, and dq when withDq.
+     */
     private static void keyBlockBackward(boolean withDq, int T, int H, int D, Band band, float scale, int b, int h, int kb,
                                          Strided q, Strided k, Strided v, Strided out, float[] lse, float[] delta,
                                          Strided dout, Strided dq, Strided dk, Strided dv, Tile w) {
@@ -552,10 +574,23 @@ public final class VectorAttention implements Attention {
                 w.met[qb] = true;
                 queryBlockBackward(band.chunk(), T, H, D, scale, b, h, i0, i1, q, k, v, out, lse, dout, dq, dk, dv, delta);
             }
-            pairBackward(true, withDq, T, H, D, band, scale, b, h, i0, i1, f0, f1, q, lse, delta, dout, dq, w);
+            pairBackward(true, withDq, T, H, D, band, scale, b, h, i0, i1, f0, f1, w.headQ, i0 * D, D, w.headDo, i0 * D, D,
+                    lse, delta, dq, w);
         }
         unpackAdd(w.dk, dk, b, T, hd, D, band, f0, f1);
         unpackAdd(w.dv, dv, b, T, hd, D, band, f0, f1);
+    }
+
+    /**
+     * The q and dout rows of head columns hd.. of batch b into w.headQ, w.headDo (T, D): read by every key block of
+     * the head, and in place they lie a multiple of 4 KiB apart (3C and C floats), where a block's rows share a few
+     * L1 sets and evict each other.
+     */
+    private static void packQueries(Strided q, Strided dout, int b, int T, int hd, int D, Tile w) {
+        for (int i = 0; i < T; i++) {
+            System.arraycopy(q.data(), q.row(b * T + i) + hd, w.headQ, i * D, D);
+            System.arraycopy(dout.data(), dout.row(b * T + i) + hd, w.headDo, i * D, D);
+        }
     }
 
     /** The key block [f0, f1) of head (b, h): its k rows (n, D) into w.k, K^T and V^T (D, KBP) into w.kt, w.vt. */
@@ -579,23 +614,23 @@ public final class VectorAttention implements Attention {
 
     /**
      * Queries [i0, i1) of head (b, h) against the packed key block [f0, f1) in w: adds the pair's dk, dv into w.dk,
-     * w.dv when withKv and its dq into dq when withDq. The FlashAttention-2 backward of p_ij = exp(scale * q_i . k_j
+     * w.dv when withKv and its dq into dq when withDq. The block's q and dout rows are read from qa[qi..], doa[doi..]
+     * with row strides qs, dos. The FlashAttention-2 backward of p_ij = exp(scale * q_i . k_j
      * - lse_i), out_i = sum_j p_ij v_j.
      */
     private static void pairBackward(boolean withKv, boolean withDq, int T, int H, int D, Band band, float scale,
-                                     int b, int h, int i0, int i1, int f0, int f1,
-                                     Strided q, float[] lse, float[] delta, Strided dout, Strided dq, Tile w) {
+                                     int b, int h, int i0, int i1, int f0, int f1, float[] qa, int qi, int qs,
+                                     float[] doa, int doi, int dos, float[] lse, float[] delta, Strided dq, Tile w) {
         int nq = i1 - i0, n = f1 - f0, hd = h * D, r0 = b * T + i0;
         float[] p = w.s, ds = w.ds;
-        int qi = q.row(r0) + hd, doi = dout.row(r0) + hd;
         // Only the block's columns [aLo, aHi) that some query of [i0, i1) sees are computed: the key blocks are on a
         // fixed grid, so a query block at the edge of the band (chunk attention's latest keys, a window's oldest)
         // sees part of one. Scores in whole vectors [cLo, cHi); both schedules trim the same pair alike.
         int aLo = Math.max(0, band.lo(i0) - f0), aHi = Math.min(n, band.hi(i1 - 1) - f0), na = aHi - aLo;
         int cLo = aLo / F.length() * F.length(), cHi = Math.ceilDiv(aHi, F.length()) * F.length();
         // S (nq, KBP) = Q K^T and dP (nq, KBP) = dO V^T, "o_i = sum_j p_ij v_j" differentiated: dP_ij = dout_i . v_j
-        Tiles.mul(nq, cHi - cLo, D, q.data(), qi, q.stride(), 1, w.kt, cLo, KBP, p, cLo, KBP, false);
-        Tiles.mul(nq, cHi - cLo, D, dout.data(), doi, dout.stride(), 1, w.vt, cLo, KBP, ds, cLo, KBP, false);
+        Tiles.mul(nq, cHi - cLo, D, qa, qi, qs, 1, w.kt, cLo, KBP, p, cLo, KBP, false);
+        Tiles.mul(nq, cHi - cLo, D, doa, doi, dos, 1, w.vt, cLo, KBP, ds, cLo, KBP, false);
         for (int r = 0; r < nq; r++) {
             int i = i0 + r;
             float lseI = lse[(b * H + h) * T + i], deltaI = delta[(b * H + h) * T + i];
@@ -620,8 +655,8 @@ public final class VectorAttention implements Attention {
         }
         if (withKv) {
             // dV (n, D) += P^T dO and dK (n, D) += dS^T Q, from "o_i = sum_j p_ij v_j" and "s_ij = scale * q_i . k_j"
-            Tiles.mul(na, D, nq, p, aLo, 1, KBP, dout.data(), doi, dout.stride(), w.dv, aLo * D, D, true);
-            Tiles.mul(na, D, nq, ds, aLo, 1, KBP, q.data(), qi, q.stride(), w.dk, aLo * D, D, true);
+            Tiles.mul(na, D, nq, p, aLo, 1, KBP, doa, doi, dos, w.dv, aLo * D, D, true);
+            Tiles.mul(na, D, nq, ds, aLo, 1, KBP, qa, qi, qs, w.dk, aLo * D, D, true);
         }
         // dQ (nq, D) += dS K, straight into dq's rows
         if (withDq) Tiles.mul(nq, D, na, ds, aLo, KBP, 1, w.k, aLo * D, D, dq.data(), dq.row(r0) + hd, dq.stride(), true);
