@@ -22,15 +22,14 @@ import rat4j.kernel.Strided;
  * micro-kernel ({@link Tiles}: 4 rows x 4 vectors of the result in registers), so the D-length work runs at close
  * to GEMM speed instead of one dot product (and one lane reduction) per (query, key) pair:
  * <ul>
- * <li>causal forward, vectors along the QB queries of a block: S^T = K Q^T with Q^T packed once per query block, so
- *     the online softmax runs down the KB rows of S^T with element-wise max, exp and sum (no lane reductions); then
- *     O += P V with P^T read by broadcasts, vectors along D. A head's k and v rows are packed once per head, not
- *     once per (query block, key block) pair: at T = 16K the per-pair packing was 36% of the forward (JFR), its
- *     rows a page apart and read again by every query block.
- * <li>chunk forward, vectors along the keys: a query block sees only the T/L chunk finals, the same for every block
- *     of its head, so they are packed once per head (K^T, times the scale, and V) and each block packs only its q
- *     rows. S = Q K^T over up to CKB finals at once (all of them up to T = CKB * L, so most blocks need no rescaling),
- *     an online softmax along each row of S (max and sum reduced in a fixed order, {@link Lanes}), O += P V.
+ * <li>forward (causal, window and chunk attention alike), vectors along the QB queries of a block: S^T = K Q^T
+ *     with Q^T packed once per query block, so the online softmax runs down the KB rows of S^T with element-wise
+ *     max, exp and sum (no lane reductions); then O += P V with P^T read by broadcasts, vectors along D. A head's
+ *     keys (k and v rows; for chunk attention its chunk finals) are packed once per head, not once per (query
+ *     block, key block) pair: at T = 16K the per-pair packing was 36% of the causal forward (JFR), its rows a page
+ *     apart and read again by every query block. Chunk attention's own running state then joins each row's softmax
+ *     as one more key ({@link #finishChunk}). (A variant with vectors along the keys, S = Q K^T over up to 256 chunk
+ *     finals with a row-wise softmax, ran no faster: AttentionBench.chunkForward at D = 64, T = 4K and 16K.)
  * <li>backward, vectors along the KB keys of a block: S = Q K^T and dP = dO V^T with K^T, V^T packed once per key
  *     block and the q and dout rows once per head; P = exp(S - lse) and dS = P (dP - delta) element-wise; dV += P^T
  *     dO, dK += dS^T Q, dQ += dS K.
@@ -65,12 +64,6 @@ public final class VectorAttention implements Attention {
     static final int QB = 64;
     /** Keys per block: K, K^T, V^T of one block (3 * 64 * D floats, 96 KiB at D=128) serve every query block. */
     static final int KB = 64;
-    /**
-     * Chunk finals per block of the chunk forward, a multiple of KB (its K^T panels): the width of its score tile S
-     * (QB, CKB). Measured at D=64, L=16 (AttentionBench): 256 beat 64 and 128 by 20-30% at T=4096 (fewer lane
-     * reductions and rescaling passes per row); 512 and 1024 gained nothing clear at T=16K.
-     */
-    static final int CKB = 256;
     /** QB and KB rounded up to whole vectors: the widths of the score tiles, whose vectors run along them. */
     private static final int QBP = Math.ceilDiv(QB, F.length()) * F.length(), KBP = Math.ceilDiv(KB, F.length()) * F.length();
 
@@ -108,20 +101,17 @@ public final class VectorAttention implements Attention {
      * would fall into a few L1/L2 sets and evict itself.
      */
     private static final class Tile {
-        final float[] s = new float[Math.max(KB * QBP, QB * CKB)]; // causal forward S^T, P^T (KB, QBP); chunk forward S, P
-                                                                   // (QB, CKB); backward S, P (QB, KBP)
+        final float[] s = new float[Math.max(KB * QBP, QB * KBP)]; // forward S^T, P^T (KB, QBP); backward S, P (QB, KBP)
         final float[] ds = new float[QB * KBP];                     // backward: dP, then dS (QB, KBP)
         final float[] m = new float[QBP], l = new float[QBP];      // (QBP) running max and sum of each query
         final float[] corr = new float[QBP];                       // (QBP) exp(m_old - m_new) of the last key block
         float[] qt = new float[0], o = qt;                         // forward: Q^T (D, QBP), zero past the block; O (QB, D)
         float[] k = qt;                                            // backward: the key block's k rows (KB, D)
-        float[] headK = qt, headV = qt;                            // causal forward: one head's k and v rows (keys, D)
+        float[] headK = qt, headV = qt;                            // forward: one head's k and v rows (keys, D)
         float[] headQ = qt, headDo = qt;                           // backward: one head's q and dout rows (T, D)
         float[] kt = qt, vt = qt;                                  // backward: K^T, V^T (D, KBP), zero past the block
         float[] dk = qt, dv = qt;                                  // backward: the key block's gradients (KB, D)
-        float[] finalsKt = qt;                                     // chunk forward: one head's K^T in panels (V in headV)
-        float[] q = qt;                                            // chunk forward: the block's q rows (QB, D)
-        final float[] own = new float[QB];                         // chunk forward: own-state scores, then weights
+        final float[] own = new float[QBP];                        // chunk forward: own-state scores, then weights
         boolean[] met = new boolean[0];                            // one-pass backward: query blocks of the head met so far
 
         Tile fit(int D, int T) {
@@ -132,7 +122,6 @@ public final class VectorAttention implements Attention {
         Tile fit(int D) {
             if (k.length < KB * D) {
                 qt = new float[D * QBP];
-                q = new float[QB * D];
                 o = new float[QB * D];
                 k = new float[KB * D];
                 kt = new float[D * KBP];
@@ -141,13 +130,6 @@ public final class VectorAttention implements Attention {
                 dv = new float[KB * D];
             }
             return this;
-        }
-
-        /** Room for kp chunk finals of one head: K^T in panels (kp / KB, D, KB), V (kp, D). */
-        Tile fitFinals(int D, int kp) {
-            int size = Math.multiplyExact(D, kp);
-            if (finalsKt.length < size) finalsKt = new float[size];
-            return fitHead(D, kp);
         }
 
         /** Room for the q and dout rows of one head. */
@@ -216,82 +198,34 @@ public final class VectorAttention implements Attention {
                              Strided q, Strided k, Strided v, Strided out, float[] lse) {
         Attention.checkChunk(L);
         Attention.checkForward(B, T, H, D, scale, q, k, v, out, lse);
-        if (B == 0 || T == 0) return;
-        int nqb = Math.ceilDiv(T, QB), keys = Band.chunks(L).keys(T), kp = Math.ceilDiv(Math.max(1, keys), KB) * KB;
-        Parallel.forRange(B * H * nqb, 1, (from, to) -> {
-            Tile w = TILE.get().fit(D).fitFinals(D, kp);
-            int packed = -1; // the head (b * H + h) whose chunk finals w holds; a range covers few heads, packs each once
-            for (int p = from; p < to; p++) {
-                int bh = p / nqb, i0 = zigzag(p % nqb, nqb) * QB;
-                if (bh != packed) {
-                    packFinals(k, v, bh / H, T, (bh % H) * D, D, L, scale, keys, kp, w);
-                    packed = bh;
-                }
-                chunkBlock(T, H, D, L, scale, bh / H, bh % H, i0, Math.min(T, i0 + QB), q, k, v, out, lse, w);
-            }
-        });
+        forward(B, T, H, D, Band.chunks(L), scale, q, k, v, out, lse);
     }
 
     /**
-     * The chunk finals f < keys of head columns hd.. of batch b (rows b*T + f*L + L-1), times scale ("s_ij = scale *
-     * q_i . k_j" folded into k): K^T into w.finalsKt as panels of KB keys, (kp / KB, D, KB), so that the rows of a
-     * panel that a score tile reads lie 256 bytes apart (K^T rows of all keys would lie a multiple of 4 KiB apart at
-     * 1024 keys, all in the same few L1 sets); zero in the columns from keys to kp, which are scored and dropped.
-     * V (keys, D) into w.headV.
+     * The own running state k[t], v[t] of each query row joins its softmax as one more key, then the rows are
+     * normalised: out_i = (o_i corr + p v_i) / l_i, lse_i = m_i + log(l_i), from the block's O, m, l and own-state
+     * scores in w. A method of its own, over C2's FreqInlineSize, for the reason given at softmaxColumns: its vector
+     * exps inlined into forwardBlock could push that compilation past C2's node budget.
      */
-    private static void packFinals(Strided k, Strided v, int b, int T, int hd, int D, int L, float scale, int keys, int kp, Tile w) {
-        float[] kt = w.finalsKt, ka = k.data();
-        for (int f = 0; f < keys; f++) {
-            int row = b * T + f * L + L - 1, ki = k.row(row) + hd, panel = f / KB * D * KB + f % KB;
-            for (int d = 0; d < D; d++) kt[panel + d * KB] = scale * ka[ki + d];
-            System.arraycopy(v.data(), v.row(row) + hd, w.headV, f * D, D);
-        }
-        for (int f = keys; f < kp; f++) {
-            for (int d = 0, panel = f / KB * D * KB + f % KB; d < D; d++) kt[panel + d * KB] = 0f;
-        }
-    }
-
-    /**
-     * Queries [i0, i1) of head (b, h) against the head's chunk finals packed in w (see packFinals): out
-     * rows (i1 - i0, D) and lse entries, written. Query i sees finals f < i/L, then its own row.
-     */
-    private static void chunkBlock(int T, int H, int D, int L, float scale, int b, int h, int i0, int i1,
-                                   Strided q, Strided k, Strided v, Strided out, float[] lse, Tile w) {
-        int nq = i1 - i0, hd = h * D;
-        float[] s = w.s, o = w.o, m = w.m, l = w.l, qb = w.q, own = w.own, qa = q.data(), ka = k.data();
-        // the block's q rows packed (nq, D), and each query's own-state score "s_ii = scale * q_i . k_i"
-        for (int r = 0; r < nq; r++) {
-            int row = b * T + i0 + r, qi = q.row(row) + hd;
-            System.arraycopy(qa, qi, qb, r * D, D);
-            own[r] = scale * dot(qa, qi, ka, k.row(row) + hd, D);
-        }
-        Arrays.fill(o, 0, nq * D, 0f);
-        Arrays.fill(m, Float.NEGATIVE_INFINITY);
-        Arrays.fill(l, 0f);
-        int fEnd = (i1 - 1) / L; // the finals the block's last query sees; earlier queries see a prefix of them
-        for (int f0 = 0; f0 < fEnd; f0 += CKB) {
-            int n = Math.min(fEnd - f0, CKB), nv = Math.ceilDiv(n, F.length()) * F.length();
-            // S (nq, nv) = Q (scale K)^T: "s_ij = scale * q_i . k_j", one K^T panel at a time; the columns past n
-            // are K^T's padding or keys no query here sees
-            for (int j = 0; j < nv; j += KB) {
-                Tiles.mul(nq, Math.min(KB, nv - j), D, qb, 0, D, 1, w.finalsKt, (f0 + j) * D, KB, s, j, CKB, false);
-            }
-            softmaxRows(nq, n, D, i0, L, f0, s, m, l, o);
-            // O (nq, D) += P V: "o_i = sum_j p_ij v_j"
-            Tiles.mul(nq, D, n, s, 0, CKB, 1, w.headV, f0 * D, D, o, 0, D, true);
-        }
-        // the own running state k[t], v[t] joins the softmax as one more key: out_i = (o_i corr + p v_i) / l_i.
-        // The scalars of all rows first, then the rows: the v and out rows, a row stride apart, then stream in
-        // together instead of one per pass of the scalar work
+    private static void finishChunk(int T, int H, int D, int b, int h, int i0, int nq, Strided v, Strided out, float[] lse, Tile w) {
+        float[] o = w.o, m = w.m, l = w.l, own = w.own;
+        int hd = h * D;
+        // the scalars of all rows first, then the rows: the v and out rows, a row stride apart, then stream in
+        // together instead of one per pass of the scalar work. The scalars a vector of rows at a time (Lanes.exp gives
+        // the bits of its scalar twin; the lanes past nq, up to QBP, are computed and unused):
+        // m_new = max(m, s_own), corr = exp(m - m_new), p = exp(s_own - m_new), l_new = l corr + p
         float[] a = w.corr, c = own, va = v.data(), od = out.data();
-        for (int r = 0; r < nq; r++) {
-            float mNew = Math.max(m[r], own[r]), corr = Lanes.exp(m[r] - mNew), p = Lanes.exp(own[r] - mNew);
-            float lNew = l[r] * corr + p, inv = 1f / lNew;
-            // lse_i = m_i + log(l_i)
-            lse[(b * H + h) * T + i0 + r] = mNew + (float) Math.log(lNew);
-            a[r] = corr * inv;
-            c[r] = p * inv;
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int r = 0; r < nq; r += F.length()) {
+            FloatVector mOld = FloatVector.fromArray(F, m, r), sOwn = FloatVector.fromArray(F, own, r), mNew = mOld.max(sOwn);
+            FloatVector corr = Lanes.exp(mOld.sub(mNew)), p = Lanes.exp(sOwn.sub(mNew));
+            FloatVector lNew = FloatVector.fromArray(F, l, r).mul(corr).add(p), inv = one.div(lNew);
+            mNew.intoArray(m, r);
+            lNew.intoArray(l, r);
+            corr.mul(inv).intoArray(a, r);
+            p.mul(inv).intoArray(c, r);
         }
+        for (int r = 0; r < nq; r++) lse[(b * H + h) * T + i0 + r] = m[r] + (float) Math.log(l[r]); // lse_i = m_i + log(l_i)
         for (int r = 0; r < nq; r++) {
             int row = b * T + i0 + r, vi = v.row(row) + hd, oi = out.row(row) + hd, d = 0;
             FloatVector ar = FloatVector.broadcast(F, a[r]), cr = FloatVector.broadcast(F, c[r]);
@@ -299,42 +233,6 @@ public final class VectorAttention implements Attention {
                 FloatVector.fromArray(F, va, vi + d).fma(cr, FloatVector.fromArray(F, o, r * D + d).mul(ar)).intoArray(od, oi + d);
             }
             for (; d < D; d++) od[oi + d] = Math.fma(va[vi + d], c[r], o[r * D + d] * a[r]);
-        }
-    }
-
-    /**
-     * The online-softmax step of one block of n chunk finals [f0, f0 + n) for the nq query rows of S (nq, CKB), row
-     * i0 + r seeing the finals before (i0 + r) / L: m_new = max(m, max_a s_a), s_a = exp(s_a - m_new) (the
-     * probabilities P, 0 past the keys the row sees), l = l * corr + sum_a s_a and O's row r *= corr with corr =
-     * exp(m - m_new). Vectors along the row, whose max and sum are reduced in a fixed order ({@link Lanes}).
-     */
-    private static void softmaxRows(int nq, int n, int D, int i0, int L, int f0, float[] s, float[] m, float[] l, float[] o) {
-        int V = F.length();
-        for (int r = 0; r < nq; r++) {
-            int row = r * CKB, seen = Math.max(0, Math.min(n, (i0 + r) / L - f0)), vecs = Math.ceilDiv(seen, V) * V;
-            // -inf up to the vector boundary, so exp gives 0 there; whole vectors of unseen keys are not touched
-            for (int a = seen; a < vecs; a++) s[row + a] = Float.NEGATIVE_INFINITY;
-            if (vecs < n) Arrays.fill(s, row + vecs, row + n, 0f);
-            if (seen == 0) continue;
-            FloatVector mx = FloatVector.fromArray(F, s, row);
-            for (int a = V; a < vecs; a += V) mx = mx.max(FloatVector.fromArray(F, s, row + a));
-            float mOld = m[r], mNew = Math.max(mOld, Lanes.max(mx));
-            // a row whose scores are all -inf keeps m = -inf; shifting by 0 then gives p = 0, not NaN
-            float shift = mNew == Float.NEGATIVE_INFINITY ? 0f : mNew;
-            FloatVector sum = FloatVector.zero(F);
-            for (int a = 0; a < vecs; a += V) {
-                FloatVector p = Lanes.exp(FloatVector.fromArray(F, s, row + a).sub(shift));
-                p.intoArray(s, row + a);
-                sum = sum.add(p);
-            }
-            m[r] = mNew;
-            if (mOld == Float.NEGATIVE_INFINITY) { // the row's first keys: its l and O are still 0
-                l[r] = Lanes.sum(sum);
-                continue;
-            }
-            float corr = Lanes.exp(mOld - shift);
-            l[r] = l[r] * corr + Lanes.sum(sum);
-            if (corr != 1f) scaleRow(o, r * D, D, corr);
         }
     }
 
@@ -379,6 +277,14 @@ public final class VectorAttention implements Attention {
             softmaxColumns(T, band, i0, nq, f0, n, D, scale, s, m, l, w.corr, o);
             // O (nq, D) += P V: "o_i = sum_j p_ij v_j", P read from P^T (n, QBP)
             Tiles.mul(nq, D, n, s, 0, 1, QBP, w.headV, f0 * D, D, o, 0, D, true);
+        }
+        if (band.chunk()) { // the own running state: one more key, "s_ii = scale * q_i . k_i"
+            for (int r = 0; r < nq; r++) {
+                int row = b * T + i0 + r;
+                w.own[r] = scale * dot(q.data(), q.row(row) + hd, k.data(), k.row(row) + hd, D);
+            }
+            finishChunk(T, H, D, b, h, i0, nq, v, out, lse, w);
+            return;
         }
         float[] od = out.data();
         for (int r = 0; r < nq; r++) {

@@ -141,18 +141,18 @@ class VectorAttentionTest {
     /**
      * The tile edges of the blocked kernels: T just past one or two blocks of QB queries / KB keys, windows just
      * under, at and over a block and several blocks wide, T % L != 0 with several chunks per block or several blocks
-     * per chunk, chunk finals over several blocks of the chunk forward (CKB, rescaled between blocks), and D = 1, odd, and one past or between whole vectors (the tile product's 4-vector, 1-vector and
+     * per chunk, chunk finals over many key blocks (rescaled between blocks), and D = 1, odd, and one past or between whole vectors (the tile product's 4-vector, 1-vector and
      * scalar column paths), against the reference.
      */
     @Test
     void blockEdgesMatchReference() {
         int v = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), qb = VectorAttention.QB, kb = VectorAttention.KB;
-        int ckb = VectorAttention.CKB;
+        int many = 4 * kb; // chunk finals: several key blocks
         int[] ds = {1, 3, v + 1, 2 * v + 1, 4 * v, 5 * v, 4 * v + 3};
         // {T, window} for causal, {T, L} for chunk
         int[][] causal = {{qb + 1, kb - 1}, {2 * qb + 3, kb}, {2 * qb + 3, kb + 1}, {3 * qb - 1, 2 * kb + 5}, {kb - 1, 3}, {129, 0}};
         int[][] chunk = {{qb + 1, 7}, {2 * qb + 3, 5}, {3 * qb + 1, qb + 3}, {kb * 3 + 2, 2}, {129, 1}, {kb + 1, 100},
-                {2 * ckb + qb + 5, 1}, {3 * ckb + 7, 2}};
+                {2 * many + qb + 5, 1}, {3 * many + 7, 2}};
         int n = 0;
         for (int[] c : causal) compare(false, new Shape(1 + n % 2, c[0], 1 + n % 3, ds[n % ds.length], c[1], 500 + n++));
         for (int[] c : chunk) compare(true, new Shape(1 + n % 2, c[0], 1 + n % 3, ds[n % ds.length], c[1], 500 + n++));
