@@ -266,16 +266,34 @@ public final class LayerBench {
         return rows;
     }
 
+    /**
+     * Read before every decode call, untimed: 128 MiB, several times a last-level cache, so that a decode step reads
+     * the layer's weights and cache from memory as it does in a model, whose other layers pass through the caches in
+     * between. Called again and again on its own, a layer whose weights and cache fit L3 (16 MiB of weights and a
+     * 1K-token cache at d_model 1024) would be timed at cache speed. Training and prefill stream far more than that.
+     */
+    private static final class Eviction {
+        static final long[] BUFFER = new long[16 << 20];
+        static volatile long sink;
+
+        static void run() {
+            long s = 0;
+            for (int i = 0; i < BUFFER.length; i += 8) s += BUFFER[i]; // one long per 64-byte line
+            sink = s;
+        }
+    }
+
     private static Row measure(Options o, Machine m, BenchLayer layer, int t, Phase ph, Sampler sampler, Runnable call) {
         Interference.Snapshot before = Interference.now();
+        Runnable evict = ph.decodes() ? Eviction::run : () -> {};
         if (!o.breakdown()) {
-            Timing timing = sampler.measure(call);
+            Timing timing = sampler.measure(call, () -> {}, evict);
             return row(o, m, layer, t, ph, timing, null, Interference.othersShare(before, Interference.now()), null);
         }
         Timing timing;
         double gemm, attention, others;
         try (Breakdown bd = Breakdown.install()) {
-            timing = sampler.measure(call, bd::reset);
+            timing = sampler.measure(call, bd::reset, evict);
             others = Interference.othersShare(before, Interference.now());
             gemm = bd.gemmMs() / timing.reps();
             attention = bd.attentionMs() / timing.reps();

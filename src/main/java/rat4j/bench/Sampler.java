@@ -19,21 +19,28 @@ public record Sampler(int warmup, int reps, int minReps, double budgetSeconds) {
 
     /** Times run under this policy with the wall clock. */
     public Timing measure(Runnable run) {
-        return measure(run, () -> {}, System::nanoTime);
+        return measure(run, () -> {}, () -> {}, System::nanoTime);
     }
 
-    /** Times run; afterWarmup runs once between the warm-up and the timed calls (to reset counters). */
-    public Timing measure(Runnable run, Runnable afterWarmup) {
-        return measure(run, afterWarmup, System::nanoTime);
+    /**
+     * Times run; afterWarmup runs once between the warm-up and the timed calls (to reset counters), beforeEach before
+     * every call, untimed (to evict the caches).
+     */
+    public Timing measure(Runnable run, Runnable afterWarmup, Runnable beforeEach) {
+        return measure(run, afterWarmup, beforeEach, System::nanoTime);
     }
 
     /** Times run with the given nanosecond clock (tests pass a fake one). */
-    Timing measure(Runnable run, Runnable afterWarmup, LongSupplier clock) {
-        for (int i = 0; i < warmup; i++) run.run();
+    Timing measure(Runnable run, Runnable afterWarmup, Runnable beforeEach, LongSupplier clock) {
+        for (int i = 0; i < warmup; i++) {
+            beforeEach.run();
+            run.run();
+        }
         afterWarmup.run();
         List<Double> samples = new ArrayList<>();
         long spent = 0;
         while (samples.size() < reps) {
+            beforeEach.run();
             long t0 = clock.getAsLong();
             run.run();
             long dt = clock.getAsLong() - t0;

@@ -53,16 +53,18 @@ class TimingTest {
         FakeClock clock = new FakeClock();
         AtomicInteger resets = new AtomicInteger();
         // 2 warm-up calls of 100 ms, then 10 ms calls: 5 reps in 50 ms, well inside a 1 s budget
-        Timing t = new Sampler(2, 5, 1, 1.0).measure(clock.call(100, 100, 10), resets::incrementAndGet, () -> clock.now);
+        AtomicInteger evictions = new AtomicInteger();
+        Timing t = new Sampler(2, 5, 1, 1.0).measure(clock.call(100, 100, 10), resets::incrementAndGet, evictions::incrementAndGet, () -> clock.now);
         assertArrayEquals(new double[] {10, 10, 10, 10, 10}, t.samplesMs());
         assertEquals(1, resets.get());
+        assertEquals(7, evictions.get()); // before every call, warm-up included
         // 400 ms calls against a 1 s budget: the third call passes it
-        t = new Sampler(0, 10, 1, 1.0).measure(clock.call(400), () -> {}, () -> clock.now);
+        t = new Sampler(0, 10, 1, 1.0).measure(clock.call(400), () -> {}, () -> {}, () -> clock.now);
         assertEquals(3, t.reps());
         // a call longer than the budget: min reps still run
-        t = new Sampler(0, 10, 2, 1.0).measure(clock.call(5000), () -> {}, () -> clock.now);
+        t = new Sampler(0, 10, 2, 1.0).measure(clock.call(5000), () -> {}, () -> {}, () -> clock.now);
         assertEquals(2, t.reps());
-        t = new Sampler(0, 10, 1, 1.0).measure(clock.call(5000), () -> {}, () -> clock.now);
+        t = new Sampler(0, 10, 1, 1.0).measure(clock.call(5000), () -> {}, () -> {}, () -> clock.now);
         assertEquals(1, t.reps());
     }
 
