@@ -1,5 +1,6 @@
 package rat4j.bench;
 
+import rat4j.kernel.Parallel;
 import rat4j.model.LayerKind;
 import rat4j.nn.GatedScan;
 import rat4j.nn.SequenceMixer;
@@ -271,15 +272,20 @@ public final class LayerBench {
      * the layer's weights and cache from memory as it does in a model, whose other layers pass through the caches in
      * between. Called again and again on its own, a layer whose weights and cache fit L3 (16 MiB of weights and a
      * 1K-token cache at d_model 1024) would be timed at cache speed. Training and prefill stream far more than that.
+     * Read on the pool's threads, as a model's previous layer would keep them busy: read by one thread, the others
+     * would park meanwhile and the step would pay for waking them.
      */
     private static final class Eviction {
         static final long[] BUFFER = new long[16 << 20];
-        static volatile long sink;
+        static final long[] SINKS = new long[Parallel.threads() * 8]; // one 64-byte line per thread
 
         static void run() {
-            long s = 0;
-            for (int i = 0; i < BUFFER.length; i += 8) s += BUFFER[i]; // one long per 64-byte line
-            sink = s;
+            int lines = BUFFER.length / 8;
+            Parallel.forRange(lines, 1, (from, to) -> {
+                long s = 0;
+                for (int i = from; i < to; i++) s += BUFFER[8 * i]; // one long per 64-byte line
+                SINKS[8 * (from * Parallel.threads() / lines)] = s;
+            });
         }
     }
 
