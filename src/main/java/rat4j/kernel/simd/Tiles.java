@@ -20,6 +20,11 @@ final class Tiles {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int V = F.length();
+    /**
+     * 6 x 4 tiles where the registers hold them: 24 accumulators, 4 vectors of B and a broadcast need 29 of AVX-512's
+     * 32 vector registers (AVX2 has 16), and 24 fmas per 4 loads and 6 broadcasts instead of 16 per 4 and 4.
+     */
+    private static final boolean SIX_ROWS = F.vectorBitSize() >= 512;
 
     /**
      * C[i*ldc + j] (+)= sum_p A[i*aRow + p*aCol] * B[p*ldb + j] for i < m, j < n, offsets aOff, bOff, cOff added;
@@ -30,6 +35,9 @@ final class Tiles {
         int j = 0;
         for (; j + 4 * V <= n; j += 4 * V) {
             int i = 0;
+            if (SIX_ROWS) {
+                for (; i + 6 <= m; i += 6) mul6x4(k, a, aOff + i * aRow, aRow, aCol, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
+            }
             for (; i + 4 <= m; i += 4) mul4x4(k, a, aOff + i * aRow, aRow, aCol, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
             for (; i < m; i++) mul1x4(k, a, aOff + i * aRow, aCol, b, bOff + j, ldb, c, cOff + i * ldc + j, accumulate);
         }
@@ -101,6 +109,40 @@ final class Tiles {
         c10.intoArray(c, c1); c11.intoArray(c, c1 + V); c12.intoArray(c, c1 + 2 * V); c13.intoArray(c, c1 + 3 * V);
         c20.intoArray(c, c2); c21.intoArray(c, c2 + V); c22.intoArray(c, c2 + 2 * V); c23.intoArray(c, c2 + 3 * V);
         c30.intoArray(c, c3); c31.intoArray(c, c3 + V); c32.intoArray(c, c3 + 2 * V); c33.intoArray(c, c3 + 3 * V);
+    }
+
+    private static void mul6x4(int k, float[] a, int ai, int aRow, int aCol, float[] b, int bi, int ldb,
+                               float[] c, int ci, int ldc, boolean acc) {
+        int c1 = ci + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        FloatVector c00 = init(acc, c, ci), c01 = init(acc, c, ci + V), c02 = init(acc, c, ci + 2 * V), c03 = init(acc, c, ci + 3 * V);
+        FloatVector c10 = init(acc, c, c1), c11 = init(acc, c, c1 + V), c12 = init(acc, c, c1 + 2 * V), c13 = init(acc, c, c1 + 3 * V);
+        FloatVector c20 = init(acc, c, c2), c21 = init(acc, c, c2 + V), c22 = init(acc, c, c2 + 2 * V), c23 = init(acc, c, c2 + 3 * V);
+        FloatVector c30 = init(acc, c, c3), c31 = init(acc, c, c3 + V), c32 = init(acc, c, c3 + 2 * V), c33 = init(acc, c, c3 + 3 * V);
+        FloatVector c40 = init(acc, c, c4), c41 = init(acc, c, c4 + V), c42 = init(acc, c, c4 + 2 * V), c43 = init(acc, c, c4 + 3 * V);
+        FloatVector c50 = init(acc, c, c5), c51 = init(acc, c, c5 + V), c52 = init(acc, c, c5 + 2 * V), c53 = init(acc, c, c5 + 3 * V);
+        for (int p = 0; p < k; p++) {
+            int bp = bi + p * ldb, ap = ai + p * aCol;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp), b1 = FloatVector.fromArray(F, b, bp + V);
+            FloatVector b2 = FloatVector.fromArray(F, b, bp + 2 * V), b3 = FloatVector.fromArray(F, b, bp + 3 * V);
+            FloatVector a0 = FloatVector.broadcast(F, a[ap]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02); c03 = a0.fma(b3, c03);
+            FloatVector a1 = FloatVector.broadcast(F, a[ap + aRow]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11); c12 = a1.fma(b2, c12); c13 = a1.fma(b3, c13);
+            FloatVector a2 = FloatVector.broadcast(F, a[ap + 2 * aRow]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21); c22 = a2.fma(b2, c22); c23 = a2.fma(b3, c23);
+            FloatVector a3 = FloatVector.broadcast(F, a[ap + 3 * aRow]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32); c33 = a3.fma(b3, c33);
+            FloatVector a4 = FloatVector.broadcast(F, a[ap + 4 * aRow]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41); c42 = a4.fma(b2, c42); c43 = a4.fma(b3, c43);
+            FloatVector a5 = FloatVector.broadcast(F, a[ap + 5 * aRow]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51); c52 = a5.fma(b2, c52); c53 = a5.fma(b3, c53);
+        }
+        c00.intoArray(c, ci); c01.intoArray(c, ci + V); c02.intoArray(c, ci + 2 * V); c03.intoArray(c, ci + 3 * V);
+        c10.intoArray(c, c1); c11.intoArray(c, c1 + V); c12.intoArray(c, c1 + 2 * V); c13.intoArray(c, c1 + 3 * V);
+        c20.intoArray(c, c2); c21.intoArray(c, c2 + V); c22.intoArray(c, c2 + 2 * V); c23.intoArray(c, c2 + 3 * V);
+        c30.intoArray(c, c3); c31.intoArray(c, c3 + V); c32.intoArray(c, c3 + 2 * V); c33.intoArray(c, c3 + 3 * V);
+        c40.intoArray(c, c4); c41.intoArray(c, c4 + V); c42.intoArray(c, c4 + 2 * V); c43.intoArray(c, c4 + 3 * V);
+        c50.intoArray(c, c5); c51.intoArray(c, c5 + V); c52.intoArray(c, c5 + 2 * V); c53.intoArray(c, c5 + 3 * V);
     }
 
     private static void mul1x4(int k, float[] a, int ai, int aCol, float[] b, int bi, int ldb,
