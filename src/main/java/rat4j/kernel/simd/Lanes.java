@@ -39,12 +39,6 @@ final class Lanes {
         return v.lane(0);
     }
 
-    /** The largest lane, by the same fixed tree as {@link #sum} (max is exact; the order matters only for NaN and -0). */
-    static float max(FloatVector v) {
-        for (int l = SWAPS.length - 1; l >= 0; l--) v = v.max(v.rearrange(SWAPS[l]));
-        return v.lane(0);
-    }
-
     // Cephes expf: exp(x) = 2^n exp(r), r = x - n ln2 (ln2 split in two for exactness), exp(r) by a degree-7 polynomial.
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     // MAX keeps 2^n normal (n <= 127); beyond it +inf, which softmax never meets (its arguments are <= 0)

@@ -3,7 +3,6 @@ package rat4j.kernel.simd;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,25 +59,5 @@ class LanesTest {
             float got = Lanes.sum(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0));
             assertEquals(Float.floatToIntBits(level[0]), Float.floatToIntBits(got), "round " + round);
         }
-    }
-
-    @Test
-    void maxIsTheLargestLane() {
-        float[] x = new float[LANES];
-        SplittableRandom rng = new SplittableRandom(3);
-        int checked = 0;
-        for (int round = 0; round < 1000; round++) {
-            float want = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < LANES; i++) {
-                // some lanes -inf, as in the masked tails of chunk attention's score rows
-                x[i] = rng.nextInt(4) == 0 ? Float.NEGATIVE_INFINITY : (float) ((rng.nextDouble() - 0.5) * 100);
-                want = Math.max(want, x[i]);
-            }
-            assertEquals(want, Lanes.max(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)), "round " + round);
-            checked++;
-        }
-        Arrays.fill(x, Float.NEGATIVE_INFINITY);
-        assertEquals(Float.NEGATIVE_INFINITY, Lanes.max(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)));
-        assertEquals(1000, checked);
     }
 }
